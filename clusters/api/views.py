@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from clusters import services
+from clusters.api import serializers
+from clusters.filters import (
+    ClusterFilter,
+    DepartmentFilter,
+    MembershipFilter,
+    ProviderFilter,
+    ServiceFilter,
+    StandardFilter,
+)
+from clusters.models import Cluster, Department, Membership, Provider, Service, Standard
+from sharedsvc.api.views import ReferenceViewSet
+
+
+class DepartmentViewSet(ReferenceViewSet):
+    queryset = Department.objects.select_related("deputy_minister")
+    serializer_class = serializers.DepartmentSerializer
+    filterset_class = DepartmentFilter
+    lookup_field = "code"
+    create_service = services.department_create
+    update_service = services.department_update
+    delete_service = services.department_delete
+    instance_kwarg = "department"
+
+
+class ProviderViewSet(ReferenceViewSet):
+    queryset = Provider.objects.select_related("host_department")
+    serializer_class = serializers.ProviderSerializer
+    filterset_class = ProviderFilter
+    lookup_field = "code"
+    create_service = services.provider_create
+    update_service = services.provider_update
+    delete_service = services.provider_delete
+    instance_kwarg = "provider"
+
+
+class ServiceViewSet(ReferenceViewSet):
+    queryset = Service.objects.all()
+    serializer_class = serializers.ServiceSerializer
+    filterset_class = ServiceFilter
+    lookup_field = "code"
+    create_service = services.service_create
+    update_service = services.service_update
+    delete_service = services.service_delete
+    instance_kwarg = "service"
+
+
+class StandardViewSet(ReferenceViewSet):
+    queryset = Standard.objects.select_related("service")
+    serializer_class = serializers.StandardSerializer
+    filterset_class = StandardFilter
+    create_service = services.standard_create
+    update_service = services.standard_update
+    delete_service = services.standard_delete
+    instance_kwarg = "standard"
+
+
+class ClusterViewSet(ReferenceViewSet):
+    queryset = Cluster.objects.select_related("service", "provider")
+    serializer_class = serializers.ClusterSerializer
+    filterset_class = ClusterFilter
+    lookup_field = "code"
+    create_service = services.cluster_create
+    update_service = services.cluster_update
+    delete_service = services.cluster_delete
+    instance_kwarg = "cluster"
+
+
+class MembershipViewSet(ReferenceViewSet):
+    queryset = Membership.objects.select_related("department", "cluster")
+    serializer_class = serializers.MembershipSerializer
+    filterset_class = MembershipFilter
+    create_service = services.membership_create
+    update_service = services.membership_update
+    delete_service = services.membership_delete
+    instance_kwarg = "membership"

@@ -1,0 +1,108 @@
+"""Filters for lists, by code for organisational references (`?department=LCS`)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from clusters.models import (
+    Cluster,
+    Department,
+    Membership,
+    MembershipStatus,
+    Provider,
+    Service,
+    Standard,
+)
+
+
+def by_code(model, field_name: str | None = None, **kwargs) -> django_filters.ModelChoiceFilter:
+    return django_filters.ModelChoiceFilter(
+        queryset=model.objects.all(), to_field_name="code", field_name=field_name, **kwargs
+    )
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    class Meta:
+        model = Department
+        fields = ["is_main", "active"]
+
+
+class ProviderFilter(django_filters.FilterSet):
+    host_department = by_code(Department)
+
+    class Meta:
+        model = Provider
+        fields = ["kind", "host_department"]
+
+
+class ServiceFilter(django_filters.FilterSet):
+    class Meta:
+        model = Service
+        fields = ["category", "purpose", "audience", "lifecycle"]
+
+
+class StandardFilter(django_filters.FilterSet):
+    service = by_code(Service)
+
+    class Meta:
+        model = Standard
+        fields = ["service", "kind", "direction"]
+
+
+class ClusterFilter(django_filters.FilterSet):
+    service = by_code(Service)
+    provider = by_code(Provider)
+    department = by_code(
+        Department,
+        field_name="memberships__department",
+        distinct=True,
+        help_text="Clusters the department has ever belonged to.",
+    )
+
+    class Meta:
+        model = Cluster
+        fields = ["service", "provider"]
+
+
+def filter_membership_status(queryset: QuerySet, status: str) -> QuerySet:
+    today = timezone.localdate()
+    if status == MembershipStatus.JOINING:
+        return queryset.filter(joined_on__gt=today)
+    if status == MembershipStatus.ACTIVE:
+        return queryset.filter(joined_on__lte=today, leaves_on__isnull=True)
+    if status == MembershipStatus.LEAVING:
+        return queryset.filter(joined_on__lte=today, leaves_on__gt=today)
+    if status == MembershipStatus.LEFT:
+        return queryset.filter(leaves_on__lte=today)
+    return queryset
+
+
+class MembershipFilter(django_filters.FilterSet):
+    department = by_code(Department)
+    cluster = by_code(Cluster)
+    service = by_code(Service)
+    provider = by_code(Provider, field_name="cluster__provider")
+    status = django_filters.ChoiceFilter(
+        choices=MembershipStatus.choices,
+        method="filter_status",
+        help_text="Derived from the dates, as of today.",
+    )
+    joined_on = django_filters.DateFromToRangeFilter()
+    leaves_on = django_filters.DateFromToRangeFilter()
+    active_on = django_filters.DateFilter(
+        method="filter_active_on", help_text="Members on this day."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["department", "cluster", "service", "provider", "status"]
+
+    def filter_status(self, queryset, name, value):
+        return filter_membership_status(queryset, value)
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.filter(joined_on__lte=value).filter(
+            Q(leaves_on__isnull=True) | Q(leaves_on__gt=value)
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DefectionConfig(AppConfig):
+    name = "defection"
+    default_auto_field = "django.db.models.BigAutoField"

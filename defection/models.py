@@ -1,0 +1,1 @@
+"""Models of the defection app arrive with their issue (see DESIGN.md)."""

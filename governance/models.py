@@ -1,0 +1,1 @@
+"""Models of the governance app arrive with their issue (see DESIGN.md)."""

@@ -1,0 +1,23 @@
+"""The API's one permission gate: sign-in to read, a role permission to write.
+
+What a reader may see is decided by each queryset's `visible_to(user)`, not here.
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+ACTION_BY_METHOD = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
+class RolePermission(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        perm = getattr(view, "write_permission", None)
+        if perm is None:
+            model = view.get_queryset().model
+            action = ACTION_BY_METHOD.get(request.method, "change")
+            perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+        return user.has_perm(perm)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SharedsvcConfig(AppConfig):
+    verbose_name = "Users and audit"
+    name = "sharedsvc"
+    default_auto_field = "django.db.models.BigAutoField"

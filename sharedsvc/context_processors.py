@@ -1,0 +1,33 @@
+"""Navigation by role, for the page template."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    items: list[tuple[str, str]] = []
+    if user is not None and user.is_authenticated:
+        items.append(("Home", reverse("home")))
+        if user.acts_for_department and user.department_id:
+            items.append(
+                ("My department", reverse("clusters:department", args=[user.department.code]))
+            )
+        items.append(("Clusters", reverse("clusters:cluster-list")))
+        items.append(("Services", reverse("clusters:service-list")))
+        items.append(("Departments", reverse("clusters:department-list")))
+        if user.is_administrator:
+            items.append(("Admin", reverse("admin:index")))
+        items.append(("API", reverse("api-docs")))
+    path = request.path
+    return {
+        "nav_items": [
+            {
+                "label": label,
+                "href": href,
+                "current": (href != "/" and path.startswith(href)) or path == href,
+            }
+            for label, href in items
+        ]
+    }

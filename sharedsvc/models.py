@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+from sharedsvc.audit import tracked
+from sharedsvc.roles import DEPARTMENT_ROLES, Role
+
+
+# Password hashes and sign-in times stay out of the audit trail.
+@tracked(exclude=["password", "last_login"])
+class User(AbstractUser):
+    """A person who signs in, with one role tied to a department or provider."""
+
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.ANALYST)
+    department = models.ForeignKey(
+        "clusters.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text="For department managers and deputy ministers.",
+    )
+    provider = models.ForeignKey(
+        "clusters.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text="For provider managers.",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_department_iff_department_role",
+                condition=(
+                    Q(role__in=DEPARTMENT_ROLES, department__isnull=False)
+                    | (~Q(role__in=DEPARTMENT_ROLES) & Q(department__isnull=True))
+                ),
+                violation_error_message="Department managers and deputy ministers need a department; other roles have none.",
+            ),
+            models.CheckConstraint(
+                name="user_provider_iff_provider_manager",
+                condition=(
+                    Q(role=Role.PROVIDER_MANAGER, provider__isnull=False)
+                    | (~Q(role=Role.PROVIDER_MANAGER) & Q(provider__isnull=True))
+                ),
+                violation_error_message="Provider managers need a provider; other roles have none.",
+            ),
+        ]
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.is_active and (self.role == Role.ADMINISTRATOR or self.is_superuser)
+
+    @property
+    def is_analyst(self) -> bool:
+        return self.is_active and self.role == Role.ANALYST
+
+    @property
+    def acts_for_department(self) -> bool:
+        return self.is_active and self.role in DEPARTMENT_ROLES
+
+    @property
+    def is_deputy_minister(self) -> bool:
+        return self.is_active and self.role == Role.DEPUTY_MINISTER
+
+    @property
+    def is_provider_manager(self) -> bool:
+        return self.is_active and self.role == Role.PROVIDER_MANAGER
+
+    @property
+    def reads_everything(self) -> bool:
+        """Administrators and analysts see every record."""
+        return self.is_administrator or self.is_analyst
