@@ -1,10 +1,20 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.personas import World, build_world
+
+# Tests create many users: a fast hasher (the real one is tested by signing in).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests do not run collectstatic; serve static files from the finders without a manifest.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 @pytest.fixture
