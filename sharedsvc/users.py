@@ -1,0 +1,127 @@
+"""Writes to user accounts: creation with a role, passwords and API tokens.
+
+`manage.py add_user`, `manage.py seed_demo` and any later page or API call these, so there
+is one way to make a user of each role.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from knox.models import AuthToken
+
+from clusters.models import Department, Provider
+from sharedsvc.audit import audit_context
+from sharedsvc.models import User
+from sharedsvc.roles import DEPARTMENT_ROLES, Role
+from sharedsvc.services import validated_save
+
+UNKNOWN_ROLE = "Unknown role '{role}'. Choose one of: {choices}."
+USERNAME_TAKEN = "A user named '{username}' already exists; nothing was changed."
+DEPARTMENT_REQUIRED = "A {role} acts for a department: give its code with --department."
+DEPARTMENT_NOT_ALLOWED = "The role {role} has no department: leave out --department."
+PROVIDER_REQUIRED = "A provider manager acts for a provider: give its code with --provider."
+PROVIDER_NOT_ALLOWED = "The role {role} has no provider: leave out --provider."
+
+
+def generate_password() -> str:
+    """A random password that passes every configured validator (about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValidationError(
+            {"role": UNKNOWN_ROLE.format(role=role, choices=", ".join(Role.values))}
+        ) from None
+
+
+def _check_ties(role: Role, department: Department | None, provider: Provider | None) -> None:
+    """Each role is tied to exactly what it acts for (the database checks it too)."""
+    errors: dict[str, str] = {}
+    label = role.label.lower()
+    name = role.value
+    if role in DEPARTMENT_ROLES and department is None:
+        errors["department"] = DEPARTMENT_REQUIRED.format(role=label)
+    if role not in DEPARTMENT_ROLES and department is not None:
+        errors["department"] = DEPARTMENT_NOT_ALLOWED.format(role=name)
+    if role == Role.PROVIDER_MANAGER and provider is None:
+        errors["provider"] = PROVIDER_REQUIRED
+    if role != Role.PROVIDER_MANAGER and provider is not None:
+        errors["provider"] = PROVIDER_NOT_ALLOWED.format(role=name)
+    if errors:
+        raise ValidationError(errors)
+
+
+def user_create(
+    *,
+    actor: Any,
+    username: str,
+    role: str,
+    department: Department | None = None,
+    provider: Provider | None = None,
+    password: str | None = None,
+    email: str = "",
+) -> User:
+    """Create a user of one role. Administrators also get the Django admin (staff and
+    superuser); a deputy minister also becomes their department's deputy minister.
+
+    A password that is given must pass the password validators; with none, the user gets
+    a random one (read it back from `user.generated_password`).
+    """
+    checked_role = _role(role)
+    _check_ties(checked_role, department, provider)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": USERNAME_TAKEN.format(username=username)})
+    is_admin = checked_role == Role.ADMINISTRATOR
+    user = User(
+        username=username,
+        email=email,
+        role=checked_role,
+        department=department,
+        provider=provider,
+        is_staff=is_admin,
+        is_superuser=is_admin,
+    )
+    generated = password is None
+    if password is None:
+        password = generate_password()
+    else:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    with transaction.atomic(), audit_context(actor=actor):
+        validated_save(user, actor=actor)
+        if checked_role == Role.DEPUTY_MINISTER:
+            from clusters.services import department_update
+
+            assert department is not None  # checked by _check_ties
+            department_update(actor=actor, department=department, deputy_minister=user)
+    user.generated_password = password if generated else None  # type: ignore[attr-defined]
+    return user
+
+
+def user_set_password(*, actor: Any, user: User, password: str | None = None) -> str:
+    """Give a user a new password (a random one when none is given) and return it."""
+    if password is None:
+        password = generate_password()
+    else:
+        password_validation.validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic(), audit_context(actor=actor):
+        user.save(update_fields=["password"])
+    return password
+
+
+def api_token_create(*, actor: Any, user: User) -> tuple[AuthToken, str]:
+    """A knox API token for `Authorization: Token KEY`; the key is shown only this once."""
+    with transaction.atomic(), audit_context(actor=actor):
+        return AuthToken.objects.create(user=user)
