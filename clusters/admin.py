@@ -77,7 +77,14 @@ class MembershipAdminForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = "__all__"
+        fields = [
+            "department",
+            "cluster",
+            "joined_on",
+            "leaves_on",
+            "usage_units",
+            "baseline_annual_cost",
+        ]
 
     def _get_validation_exclusions(self):
         # The service is not a form field, but it must take part in the overlap check.

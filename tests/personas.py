@@ -18,6 +18,7 @@ from tests.factories import (
     MembershipFactory,
     ProviderFactory,
     ServiceFactory,
+    StandardFactory,
     UserFactory,
 )
 
@@ -85,6 +86,8 @@ def build_world() -> World:
     outside = ProviderFactory(code="ACME", name="Acme Outsourcing", kind=ProviderKind.EXTERNAL)
     payroll = ServiceFactory(code="PAY", name="Payroll", category="payroll")
     it = ServiceFactory(code="IT", name="Desktop IT", category="it", charging_unit="device")
+    StandardFactory(service=payroll, name="Paid on time", unit="%", target="99.5")
+    StandardFactory(service=it, name="Tickets resolved in 2 days", unit="%", target="90")
     pay_psoa = ClusterFactory(code="PAY-PSOA", name="PSOA Payroll", service=payroll, provider=psoa)
     pay_tech = ClusterFactory(
         code="PAY-TECH", name="Technology Payroll", service=payroll, provider=tech_provider
