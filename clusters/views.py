@@ -1,29 +1,105 @@
-"""Pages of the organisation (placeholder until the UI lands)."""
+"""Pages of the organisation: departments, clusters and the service catalogue.
+
+Every read goes through `clusters.selectors`, which applies each model's `visible_to`
+gate; list pages run a constant number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from clusters import selectors
+from clusters.forms import ClusterFilterForm
+from clusters.models import MembershipStatus
+
+# The messages a page shows instead of rows the user may not see.
+CANNOT_SEE_CLUSTER_MEMBERS = "You cannot see this cluster's members."
+CANNOT_SEE_DEPARTMENT_MEMBERSHIPS = "You cannot see this department's memberships."
+SOME_DEPARTMENT_MEMBERSHIPS = (
+    "You see only the memberships of clusters that your department or provider is part of."
+)
+
+CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.LEAVING)
 
 
 @login_required
-def department_list(request):
-    return HttpResponse("departments")
+def department_list(request: HttpRequest) -> HttpResponse:
+    departments = selectors.department_list(user=request.user)
+    return render(request, "clusters/department_list.html", {"departments": departments})
 
 
 @login_required
-def department_detail(request, code):
-    return HttpResponse(code)
+def department_detail(request: HttpRequest, code: str) -> HttpResponse:
+    department = selectors.department_get(user=request.user, code=code)
+    memberships = list(selectors.department_memberships(user=request.user, department=department))
+    sees_all = selectors.sees_all_memberships_of_department(
+        user=request.user, department=department
+    )
+    return render(
+        request,
+        "clusters/department_detail.html",
+        {
+            "department": department,
+            "memberships": memberships,
+            "sees_all": sees_all,
+            "cannot_see_message": CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
+            "partial_message": SOME_DEPARTMENT_MEMBERSHIPS,
+            "is_own": request.user.acts_for_department
+            and request.user.department_id == department.pk,
+        },
+    )
 
 
 @login_required
-def cluster_list(request):
-    return HttpResponse("clusters")
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    form = ClusterFilterForm(request.GET or None, user=request.user)
+    service_code = None
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            service_code = form.cleaned_data["service"] or None
+        else:
+            status = 400
+    groups = selectors.services_with_clusters(user=request.user, service_code=service_code)
+    return render(
+        request,
+        "clusters/cluster_list.html",
+        {"form": form, "groups": groups, "service_code": service_code},
+        status=status,
+    )
 
 
 @login_required
-def cluster_detail(request, code):
-    return HttpResponse(code)
+def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    cluster = selectors.cluster_get(user=user, code=code)
+    members = list(selectors.cluster_members(user=user, cluster=cluster))
+    # Who may see members is decided by Membership.visible_to; here we only tell apart
+    # "none visible to you" from "none at all" for the message.
+    sees_members = (
+        user.reads_everything
+        or (user.is_provider_manager and user.provider_id == cluster.provider_id)
+        or (
+            user.acts_for_department and any(m.department_id == user.department_id for m in members)
+        )
+    )
+    current_usage = sum(m.usage_units for m in members if m.status in CURRENT_STATUSES)
+    return render(
+        request,
+        "clusters/cluster_detail.html",
+        {
+            "cluster": cluster,
+            "members": members,
+            "sees_members": sees_members,
+            "current_usage": current_usage,
+            "cannot_see_message": CANNOT_SEE_CLUSTER_MEMBERS,
+        },
+    )
 
 
 @login_required
-def service_list(request):
-    return HttpResponse("services")
+def service_list(request: HttpRequest) -> HttpResponse:
+    services = selectors.service_catalogue(user=request.user)
+    return render(request, "clusters/service_list.html", {"services": services})

@@ -1,0 +1,178 @@
+"""Browser tests: Playwright for Python drives the machine's Chromium against pytest-django's
+live server, and axe-core scans every page the browser loads.
+
+Use the `site` fixture. `site.goto(path)`, `site.follow(locator)` and `site.submit(locator)`
+navigate and then scan the new page; `site.page` is the Playwright page for reading it.
+A page loaded any other way (a raw `page.click`, a redirect you did not wait for) still
+counts: the test fails at teardown if any loaded page was never scanned, so a page cannot
+be visited without an accessibility check. Any WCAG 2.0/2.1 A or AA violation fails the
+test, as does a stylesheet, script or image that did not load.
+
+Build the assets first (`npm run build`): the tests fail, not skip, without them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+BUILT_CSS = Path(settings.BASE_DIR) / "static" / "build" / "app.css"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Requests whose failure means the page did not render as designed.
+ASSET_TYPES = {"stylesheet", "script", "image", "font"}
+
+# Runs axe once per document: a document already scanned answers null, so scanning the
+# same page twice cannot stand in for scanning a page that was never checked.
+_AXE_RUN = """
+async (tags) => {
+  if (window.__sharedsvcAxeScanned) { return null; }
+  window.__sharedsvcAxeScanned = true;
+  const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return results.violations.map(v => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    targets: v.nodes.map(n => n.target.join(' ')),
+  }));
+}
+"""
+
+
+class AccessibilityViolation(AssertionError):
+    pass
+
+
+def axe_check(page: Page) -> bool:
+    """Scan the page's current document with axe-core (WCAG 2.0/2.1 A and AA) and fail on
+    any violation. Returns False when this document had already been scanned."""
+    page.wait_for_load_state("load")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    violations = page.evaluate(_AXE_RUN, WCAG_TAGS)
+    if violations is None:
+        return False
+    if violations:
+        lines = [f"axe-core found {len(violations)} accessibility violation(s) on {page.url}:"]
+        for v in violations:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+            lines.extend(f"    at {target}" for target in v["targets"])
+        raise AccessibilityViolation("\n".join(lines))
+    return True
+
+
+@dataclass
+class Site:
+    """A browser tab on the live server that scans every page it loads."""
+
+    page: Page
+    base_url: str
+    loaded: list[str] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)
+    broken_assets: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("load", self._on_load)
+        self.page.on("response", self._on_response)
+
+    def _on_load(self, page: Page) -> None:
+        self.loaded.append(page.url)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type in ASSET_TYPES:
+            self.broken_assets.append(f"{response.status} {response.url}")
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    def axe_check(self) -> None:
+        """Scan the current page (each document is counted once)."""
+        if axe_check(self.page):
+            self.scanned.append(self.page.url)
+
+    def goto(self, path: str):
+        response = self.page.goto(self.url(path))
+        self.axe_check()
+        return response
+
+    def follow(self, link: Locator) -> None:
+        """Click a link (or any control that loads a new page) and scan the new page."""
+        with self.page.expect_navigation():
+            link.click()
+        self.axe_check()
+
+    submit = follow
+
+    def finish(self) -> None:
+        # A round trip, so that every event the browser sent has been delivered.
+        self.page.evaluate("() => 1")
+        problems = []
+        if len(self.scanned) != len(self.loaded):
+            problems.append(
+                f"{len(self.loaded)} page(s) loaded but {len(self.scanned)} scanned by axe-core; "
+                f"loaded: {self.loaded}; scanned: {self.scanned}. Navigate with site.goto/"
+                "site.follow, or call site.axe_check() after each new page."
+            )
+        if self.broken_assets:
+            problems.append(f"assets that did not load: {self.broken_assets}")
+        assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    for needed, how in ((BUILT_CSS, "npm run build"), (AXE_JS, "npm ci")):
+        if not needed.exists():
+            pytest.fail(f"{needed} is missing: run `{how}` first.")
+    # Playwright's sync API runs an asyncio loop in this thread for as long as it lives;
+    # Django's database calls from the test (fixtures, flushes) are still synchronous.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def site(browser: Browser, live_server, transactional_db) -> Iterator[Site]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    tab = Site(page=page, base_url=live_server.url)
+    try:
+        yield tab
+        tab.finish()
+    finally:
+        context.close()
+
+
+def sign_in(site: Site, username: str, password: str) -> None:
+    """Sign in through the login form, as a person would."""
+    site.goto("/accounts/login/")
+    site.page.get_by_label("Username").fill(username)
+    site.page.get_by_label("Password").fill(password)
+    site.submit(site.page.get_by_role("button", name="Sign in"))
