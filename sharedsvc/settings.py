@@ -170,6 +170,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "sharedsvc.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    # The month just ended is charged on the first of the next, early in the morning.
+    "chargeback-month-just-ended": {
+        "task": "budgets.tasks.chargeback_month_just_ended",
+        "schedule": crontab(day_of_month="1", hour="2", minute="0"),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
