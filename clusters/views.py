@@ -101,5 +101,9 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def service_list(request: HttpRequest) -> HttpResponse:
-    services = selectors.service_catalogue(user=request.user)
+    services = list(selectors.service_catalogue(user=request.user))
+    for service in services:
+        for standard in service.standards.all():
+            # 99.5000 reads as 99.5, and 100.0000 as 100 (not 1E+2).
+            standard.target_display = format(standard.target.normalize(), "f")
     return render(request, "clusters/service_list.html", {"services": services})

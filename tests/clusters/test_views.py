@@ -150,7 +150,7 @@ def test_cluster_page_shows_members_and_usage_to_who_may_see_them(world, client,
         assert membership.department.name in body
         assert f">{membership.usage_units}</td>" in body
     total = sum(m.usage_units for m in members)
-    assert f"{total} {world.payroll.charging_unit}" in body
+    assert f"{total} (charged per {world.payroll.charging_unit})" in body
     assert world.psoa.name in body and world.payroll.name in body
     assert CANNOT_SEE_CLUSTER_MEMBERS not in body
 
@@ -215,7 +215,7 @@ def test_cluster_list_refuses_an_unknown_service_with_an_error_summary(world, cl
 
 def test_service_catalogue_shows_services_standards_and_clusters(world, client):
     standard = StandardFactory(
-        service=world.payroll, name="Payslips correct", unit="%", target="99.95"
+        service=world.payroll, name="Payslips correct", unit="%", target="100"
     )
     response = page(client, world.provider_manager, "/services/")
     body = html(response)
@@ -226,7 +226,8 @@ def test_service_catalogue_shows_services_standards_and_clusters(world, client):
         assert service.charging_unit in body
         for cluster in Cluster.objects.filter(service=service):
             assert f'href="/clusters/{cluster.code}/"' in body
-    assert standard.name in body and "Higher is better" in body and "99.95 %" in body
+    assert standard.name in body and "Higher is better" in body and "100 %" in body
+    assert "99.5 %" in body  # the personas' "Paid on time" target, 99.5000
     for each in Standard.objects.all():
         assert each.name in body
     assert "Payroll" in body and "Efficiency" in body and "Internal" in body
