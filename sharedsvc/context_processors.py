@@ -21,13 +21,11 @@ def navigation(request) -> dict:
             items.append(("Admin", reverse("admin:index")))
         items.append(("API", reverse("api-docs")))
     path = request.path
+    # The current item is the one whose address is the longest start of this page's path.
+    matches = [href for _, href in items if path == href or (href != "/" and path.startswith(href))]
+    current = max(matches, key=len, default=None)
     return {
         "nav_items": [
-            {
-                "label": label,
-                "href": href,
-                "current": (href != "/" and path.startswith(href)) or path == href,
-            }
-            for label, href in items
+            {"label": label, "href": href, "current": href == current} for label, href in items
         ]
     }
