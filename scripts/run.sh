@@ -39,8 +39,18 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-"$PY" scripts/embedded_db.py hold &
+ready=$(mktemp -u "${TMPDIR:-/tmp}/sharedsvc-db-ready.XXXXXX")
+"$PY" scripts/embedded_db.py hold "$ready" &
 holder=$!
+# Wait until the database is up before anything else starts or joins it.
+until [ -e "$ready" ]; do
+    if ! kill -0 "$holder" 2>/dev/null; then
+        echo "The database did not start; see the messages above." >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+rm -f "$ready"
 
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py migrate --noinput
