@@ -15,21 +15,31 @@ from clusters.models import (
     Service,
     Standard,
 )
+from sharedsvc.api.filters import FilterSet
+
+UNKNOWN_CODE = "No {model} has the code “%(value)s”."
 
 
 def by_code(model, field_name: str | None = None, **kwargs) -> django_filters.ModelChoiceFilter:
+    """A filter naming an organisational object by its code; an unknown code is a 400."""
+    name = str(model._meta.verbose_name)
+    kwargs.setdefault("help_text", f"A {name} code.")
     return django_filters.ModelChoiceFilter(
-        queryset=model.objects.all(), to_field_name="code", field_name=field_name, **kwargs
+        queryset=model.objects.all(),
+        to_field_name="code",
+        field_name=field_name,
+        error_messages={"invalid_choice": UNKNOWN_CODE.format(model=name)},
+        **kwargs,
     )
 
 
-class DepartmentFilter(django_filters.FilterSet):
+class DepartmentFilter(FilterSet):
     class Meta:
         model = Department
         fields = ["is_main", "active"]
 
 
-class ProviderFilter(django_filters.FilterSet):
+class ProviderFilter(FilterSet):
     host_department = by_code(Department)
 
     class Meta:
@@ -37,13 +47,13 @@ class ProviderFilter(django_filters.FilterSet):
         fields = ["kind", "host_department"]
 
 
-class ServiceFilter(django_filters.FilterSet):
+class ServiceFilter(FilterSet):
     class Meta:
         model = Service
         fields = ["category", "purpose", "audience", "lifecycle"]
 
 
-class StandardFilter(django_filters.FilterSet):
+class StandardFilter(FilterSet):
     service = by_code(Service)
 
     class Meta:
@@ -51,7 +61,7 @@ class StandardFilter(django_filters.FilterSet):
         fields = ["service", "kind", "direction"]
 
 
-class ClusterFilter(django_filters.FilterSet):
+class ClusterFilter(FilterSet):
     service = by_code(Service)
     provider = by_code(Provider)
     department = by_code(
@@ -79,7 +89,7 @@ def filter_membership_status(queryset: QuerySet, status: str) -> QuerySet:
     return queryset
 
 
-class MembershipFilter(django_filters.FilterSet):
+class MembershipFilter(FilterSet):
     department = by_code(Department)
     cluster = by_code(Cluster)
     service = by_code(Service)

@@ -13,14 +13,46 @@ from clusters.models import (
 )
 from sharedsvc.models import User
 
+UNKNOWN_CODE = "No {model} has the code “{{value}}”."
+UNKNOWN_USERNAME = "No user has the username “{value}”."
+NOT_A_CODE = "Give a code as text, for example LCS."
+
+
+class TextSlugRelatedField(serializers.SlugRelatedField):
+    """A reference by code or username: text only (a list or number is refused plainly)."""
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for relations; here an empty reference is a mistake, not null.
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 def code_of(model, **kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
+    """An organisational object in a body, by its code (`"department": "LCS"`)."""
+    return TextSlugRelatedField(
+        slug_field="code",
+        queryset=model.objects.all(),
+        error_messages={
+            "does_not_exist": UNKNOWN_CODE.format(model=model._meta.verbose_name),
+            "invalid": NOT_A_CODE,
+        },
+        **kwargs,
+    )
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
-    deputy_minister = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    deputy_minister = TextSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": UNKNOWN_USERNAME, "invalid": "Give a username as text."},
     )
 
     class Meta:
@@ -34,6 +66,9 @@ class ProviderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Provider
         fields = ["code", "name", "kind", "host_department"]
+        # DRF would turn the one-PSOA constraint into its own "provider with this kind
+        # already exists."; the model's check (in the service) says what is wrong.
+        extra_kwargs = {"kind": {"validators": []}}
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -71,6 +106,7 @@ class ClusterSerializer(serializers.ModelSerializer):
             "capacity",
             "fixed_cost_ratio",
         ]
+        extra_kwargs = {"capacity": {"min_value": 1}}
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -13,12 +13,17 @@ from clusters.filters import (
 from clusters.models import Cluster, Department, Membership, Provider, Service, Standard
 from sharedsvc.api.views import ReferenceViewSet
 
+# A code in a URL (`/api/v1/departments/LCS/`): what the models' CODE_VALIDATOR accepts,
+# up to the field's 32 characters. Anything else is a 404 without touching the database.
+CODE_PATTERN = "[A-Z0-9][A-Z0-9_-]{0,31}"
+
 
 class DepartmentViewSet(ReferenceViewSet):
     queryset = Department.objects.select_related("deputy_minister")
     serializer_class = serializers.DepartmentSerializer
     filterset_class = DepartmentFilter
     lookup_field = "code"
+    lookup_value_regex = CODE_PATTERN
     create_service = services.department_create
     update_service = services.department_update
     delete_service = services.department_delete
@@ -30,6 +35,7 @@ class ProviderViewSet(ReferenceViewSet):
     serializer_class = serializers.ProviderSerializer
     filterset_class = ProviderFilter
     lookup_field = "code"
+    lookup_value_regex = CODE_PATTERN
     create_service = services.provider_create
     update_service = services.provider_update
     delete_service = services.provider_delete
@@ -41,6 +47,7 @@ class ServiceViewSet(ReferenceViewSet):
     serializer_class = serializers.ServiceSerializer
     filterset_class = ServiceFilter
     lookup_field = "code"
+    lookup_value_regex = CODE_PATTERN
     create_service = services.service_create
     update_service = services.service_update
     delete_service = services.service_delete
@@ -62,6 +69,7 @@ class ClusterViewSet(ReferenceViewSet):
     serializer_class = serializers.ClusterSerializer
     filterset_class = ClusterFilter
     lookup_field = "code"
+    lookup_value_regex = CODE_PATTERN
     create_service = services.cluster_create
     update_service = services.cluster_update
     delete_service = services.cluster_delete

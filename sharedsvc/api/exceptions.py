@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,6 +23,11 @@ def validation_detail(exc: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv":
+        # An error is a message for a person or a script, not a one-row spreadsheet.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(validation_detail(exc))
     elif isinstance(exc, Conflict):

@@ -8,12 +8,20 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 ACTION_BY_METHOD = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
 
+def _handles(view, method: str) -> bool:
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
+
+
 class RolePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
         if request.method in SAFE_METHODS:
+            return True
+        if not _handles(view, request.method):
+            # Let the view answer 405 Method Not Allowed rather than a misleading 403.
             return True
         perm = getattr(view, "write_permission", None)
         if perm is None:

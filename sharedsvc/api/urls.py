@@ -1,9 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from clusters.api.urls import router as clusters_router
-from sharedsvc.api.views import AuditEventViewSet
+from sharedsvc.api.views import AuditEventViewSet, not_found
 
 router = DefaultRouter()
 router.registry.extend(clusters_router.registry)
@@ -13,4 +13,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
+    # Anything else under /api/v1/ is a JSON 404, not the HTML page of the browser UI.
+    re_path(r"^.*$", not_found, name="api-not-found"),
 ]

@@ -7,16 +7,38 @@ from typing import Any, ClassVar
 
 import django_filters
 import pghistory.models
+from django.apps import apps
 from django.db.models import BigIntegerField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
 
+from sharedsvc.api.filters import DateTimeFromToRangeFilter, FilterSet
+from sharedsvc.api.schema import AutoSchema
 from sharedsvc.models import User
 
 
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+def not_found(request, *args, **kwargs):
+    """Any URL under /api/v1/ that names no resource: a JSON 404 like every other."""
+    raise Http404
+
+
 class CSVUnpaginatedMixin:
-    """`?format=csv` gives the whole filtered list in one file, not one page of it."""
+    """`?format=csv` gives the whole filtered list in one file, not one page of it.
+
+    Also gives the view the schema generator that documents CSV answers and the
+    contract's errors (sharedsvc/api/schema.py).
+    """
+
+    schema = AutoSchema()
 
     def paginate_queryset(self, queryset):
         if getattr(self.request.accepted_renderer, "format", None) == "csv":  # type: ignore[attr-defined]
@@ -31,6 +53,8 @@ class ReferenceViewSet(CSVUnpaginatedMixin, viewsets.ModelViewSet):
     `visible_to(user)` gate on every request.
     """
 
+    # The contract is JSON; one parser means one way for a body to be read.
+    parser_classes = [JSONParser]
     create_service: ClassVar[Callable[..., Any]]
     update_service: ClassVar[Callable[..., Any]]
     delete_service: ClassVar[Callable[..., Any]]
@@ -55,31 +79,89 @@ class ReferenceViewSet(CSVUnpaginatedMixin, viewsets.ModelViewSet):
         type(self).delete_service(actor=self.request.user, **{self.instance_kwarg: instance})
 
 
+AUDIT_ACTIONS = [("insert", "insert"), ("update", "update"), ("delete", "delete")]
+AUDIT_FORBIDDEN = "Only analysts and administrators read the audit trail."
+
+
+def tracked_models() -> list[tuple[str, str]]:
+    """The models with an audit trail, as `app_label.Model` (the `model` filter's choices)."""
+    labels = {
+        model.pgh_tracked_model._meta.label
+        for model in apps.get_models()
+        if issubclass(model, pghistory.models.Event)
+        and getattr(model, "pgh_tracked_model", None) is not None
+    }
+    return [(label, label) for label in sorted(labels)]
+
+
 class AuditEventSerializer(serializers.Serializer):
-    id = serializers.CharField(source="pgh_slug")
-    model = serializers.CharField(source="pgh_obj_model")
+    """One change: who, when, what, and the record before and after it."""
+
+    id = serializers.CharField(source="pgh_slug", help_text="e.g. clusters.DepartmentEvent:12")
+    model = serializers.CharField(source="pgh_obj_model", help_text="e.g. clusters.Department")
     object_id = serializers.CharField(source="pgh_obj_id", allow_null=True)
-    action = serializers.CharField(source="pgh_label")
+    action = serializers.ChoiceField(source="pgh_label", choices=AUDIT_ACTIONS)
     at = serializers.DateTimeField(source="pgh_created_at")
-    actor = serializers.CharField(allow_null=True)
-    url = serializers.SerializerMethodField()
-    after = serializers.JSONField(source="pgh_data")
-    changes = serializers.JSONField(source="pgh_diff", allow_null=True)
+    actor = serializers.CharField(
+        allow_null=True, help_text="Username of who made the change; null for system changes."
+    )
+    url = serializers.SerializerMethodField(help_text="The request that made the change.")
+    before = serializers.SerializerMethodField(
+        help_text="The record before the change (null for an insert, or if unknown)."
+    )
+    after = serializers.SerializerMethodField(
+        help_text="The record after the change (null for a delete)."
+    )
+    changes = serializers.SerializerMethodField(
+        help_text="For an update: each changed field with its value before and after."
+    )
 
     def get_url(self, event) -> str | None:
         return (event.pgh_context or {}).get("url")
 
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+    def get_before(self, event) -> dict[str, Any] | None:
+        if event.pgh_label == "delete":
+            # A delete event's snapshot is the row as it was when deleted.
+            return event.pgh_data
+        if event.pgh_label == "update" and event.pgh_diff is not None:
+            # pgh_diff holds [old, new] for every field that changed since the last event.
+            old = {field: pair[0] for field, pair in event.pgh_diff.items()}
+            return {**(event.pgh_data or {}), **old}
+        return None
 
-class AuditEventFilter(django_filters.FilterSet):
-    model = django_filters.CharFilter(
-        field_name="pgh_obj_model", help_text="e.g. clusters.Membership"
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+    def get_after(self, event) -> dict[str, Any] | None:
+        return None if event.pgh_label == "delete" else event.pgh_data
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"before": {}, "after": {}},
+                "required": ["before", "after"],
+            },
+        }
+    )
+    def get_changes(self, event) -> dict[str, dict[str, Any]] | None:
+        if event.pgh_label != "update" or not event.pgh_diff:
+            return None
+        return {
+            field: {"before": pair[0], "after": pair[1]}
+            for field, pair in sorted(event.pgh_diff.items())
+        }
+
+
+class AuditEventFilter(FilterSet):
+    model = django_filters.ChoiceFilter(
+        field_name="pgh_obj_model", choices=tracked_models, help_text="e.g. clusters.Membership"
     )
     object_id = django_filters.CharFilter(field_name="pgh_obj_id")
-    action = django_filters.ChoiceFilter(
-        field_name="pgh_label",
-        choices=[("insert", "insert"), ("update", "update"), ("delete", "delete")],
-    )
-    at = django_filters.IsoDateTimeFromToRangeFilter(field_name="pgh_created_at")
+    action = django_filters.ChoiceFilter(field_name="pgh_label", choices=AUDIT_ACTIONS)
+    actor = django_filters.CharFilter(field_name="actor", help_text="A username.")
+    at = DateTimeFromToRangeFilter(field_name="pgh_created_at")
 
 
 class AuditEventViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
@@ -104,6 +186,4 @@ class AuditEventViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
         if not request.user.has_perm("sharedsvc.view_audit"):
-            self.permission_denied(
-                request, message="Only analysts and administrators read the audit trail."
-            )
+            self.permission_denied(request, message=AUDIT_FORBIDDEN)
