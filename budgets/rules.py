@@ -7,7 +7,12 @@ Object permissions take the department (budget lines) or the cluster (cost pools
 
 import rules
 
-from sharedsvc.rules import acts_for_department, is_administrator, is_provider_manager
+from sharedsvc.rules import (
+    acts_for_department,
+    is_administrator,
+    is_provider_manager,
+    reads_everything,
+)
 
 
 @rules.predicate
@@ -27,3 +32,8 @@ for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_budgetline", can_budget)
     rules.add_perm(f"budgets.{action}_costpool", can_pool)
 rules.add_perm("budgets.add_chargebackrun", is_administrator)
+
+# Reading: budget lines are for the department's people, administrators and analysts;
+# chargeback runs for administrators and analysts.
+rules.add_perm("budgets.view_budgetline", reads_everything | acts_for_department)
+rules.add_perm("budgets.view_chargebackrun", reads_everything)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
+from clusters.api.serializers import code_of
+from clusters.models import Cluster, Department, Service
+from sharedsvc.api.fields import PeriodField
+from sharedsvc.periods import validate_fiscal_year
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class BudgetLineSerializer(serializers.ModelSerializer):
+    department = code_of(Department)
+    service = code_of(Service)
+    fiscal_year = serializers.CharField(
+        validators=[validate_fiscal_year], help_text="YYYY-YY, e.g. 2026-27."
+    )
+    allocated = serializers.DecimalField(min_value=0, **MONEY)
+    charged = serializers.DecimalField(read_only=True, **MONEY)
+    remaining = serializers.DecimalField(read_only=True, **MONEY)
+    state = serializers.ChoiceField(choices=BudgetState.choices, read_only=True)
+
+    class Meta:
+        model = BudgetLine
+        fields = [
+            "id",
+            "department",
+            "fiscal_year",
+            "service",
+            "allocated",
+            "charged",
+            "remaining",
+            "state",
+        ]
+        # The database constraint gives the message; DRF's own would pre-empt it.
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # A line is identified by department, year and service: only the allocation changes.
+            for name in ("department", "fiscal_year", "service"):
+                fields[name].read_only = True
+        return fields
+
+
+class CostPoolSerializer(serializers.ModelSerializer):
+    cluster = code_of(Cluster)
+    period = PeriodField()
+    amount = serializers.DecimalField(min_value=0, **MONEY)
+    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CostPool
+        fields = ["id", "cluster", "period", "amount", "entered_by", "entered_at"]
+        read_only_fields = ["entered_at"]
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            for name in ("cluster", "period"):
+                fields[name].read_only = True
+        return fields
+
+
+class ChargeSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.CharField(source="cluster.service.code", read_only=True)
+    period = PeriodField(read_only=True)
+    unfunded = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Charge
+        fields = [
+            "id",
+            "department",
+            "cluster",
+            "service",
+            "period",
+            "amount",
+            "budget_line",
+            "unfunded",
+        ]
+        read_only_fields = fields
+
+
+class ChargebackRunSerializer(serializers.ModelSerializer):
+    period = PeriodField(read_only=True)
+    status = serializers.ChoiceField(choices=RunStatus.choices, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChargebackRun
+        fields = [
+            "id",
+            "period",
+            "status",
+            "charges",
+            "total",
+            "unallocated",
+            "requested_by",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class ChargebackRunInputSerializer(serializers.Serializer):
+    period = PeriodField(help_text="The month to charge, YYYY-MM; it must have ended.")

@@ -1,0 +1,72 @@
+"""Filters of the money side: organisational references by code, months as YYYY-MM."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import DecimalField, ExpressionWrapper, F
+
+from budgets.models import (
+    WARNING_SHARE,
+    BudgetLine,
+    BudgetState,
+    Charge,
+    ChargebackRun,
+    CostPool,
+    RunStatus,
+)
+from clusters.filters import by_code
+from clusters.models import Cluster, Department, Provider, Service
+from sharedsvc.api.fields import FiscalYearFilter, PeriodRangeFilterSet
+
+
+class BudgetLineFilter(django_filters.FilterSet):
+    department = by_code(Department)
+    service = by_code(Service)
+    fiscal_year = FiscalYearFilter()
+    state = django_filters.ChoiceFilter(choices=BudgetState.choices, method="filter_state")
+
+    class Meta:
+        model = BudgetLine
+        fields = ["department", "service", "fiscal_year", "state"]
+
+    def filter_state(self, queryset, name, value):
+        # `charged_total` is annotated by the view's queryset (with_charged()).
+        warning_at = ExpressionWrapper(F("allocated") * WARNING_SHARE, output_field=DecimalField())
+        if value == BudgetState.OVERSPENT:
+            return queryset.filter(charged_total__gt=F("allocated"))
+        if value == BudgetState.WARNING:
+            return queryset.filter(charged_total__gt=warning_at, charged_total__lte=F("allocated"))
+        return queryset.filter(charged_total__lte=warning_at)
+
+
+class CostPoolFilter(PeriodRangeFilterSet):
+    cluster = by_code(Cluster)
+    provider = by_code(Provider, field_name="cluster__provider")
+    service = by_code(Service, field_name="cluster__service")
+    fiscal_year = FiscalYearFilter(by_period=True)
+
+    class Meta:
+        model = CostPool
+        fields = ["cluster", "provider", "service"]
+
+
+class ChargeFilter(PeriodRangeFilterSet):
+    department = by_code(Department)
+    cluster = by_code(Cluster)
+    provider = by_code(Provider, field_name="cluster__provider")
+    service = by_code(Service, field_name="cluster__service")
+    fiscal_year = FiscalYearFilter(by_period=True)
+    budget_line = django_filters.NumberFilter(field_name="budget_line_id")
+    unfunded = django_filters.BooleanFilter(field_name="budget_line", lookup_expr="isnull")
+
+    class Meta:
+        model = Charge
+        fields = ["department", "cluster", "provider", "service", "unfunded"]
+
+
+class ChargebackRunFilter(PeriodRangeFilterSet):
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices)
+
+    class Meta:
+        model = ChargebackRun
+        fields = ["status"]
