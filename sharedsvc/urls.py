@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("sharedsvc.api.urls")),
     path("", include("clusters.urls")),
+    path("", include("budgets.urls")),
 ]
