@@ -19,6 +19,9 @@ CODE_PATTERN = "[A-Z0-9][A-Z0-9_-]{0,31}"
 
 
 class DepartmentViewSet(ReferenceViewSet):
+    """Departments, by code (`/departments/LCS/`). Everyone signed in reads; administrators
+    write. A department still in use (members, providers, users) cannot be deleted: 409."""
+
     queryset = Department.objects.select_related("deputy_minister")
     serializer_class = serializers.DepartmentSerializer
     filterset_class = DepartmentFilter
@@ -31,6 +34,9 @@ class DepartmentViewSet(ReferenceViewSet):
 
 
 class ProviderViewSet(ReferenceViewSet):
+    """Providers: the PSOA (exactly one), providing departments (with a host department)
+    and outside firms. Everyone signed in reads; administrators write."""
+
     queryset = Provider.objects.select_related("host_department")
     serializer_class = serializers.ProviderSerializer
     filterset_class = ProviderFilter
@@ -43,6 +49,8 @@ class ProviderViewSet(ReferenceViewSet):
 
 
 class ServiceViewSet(ReferenceViewSet):
+    """The service catalogue. Everyone signed in reads; administrators write."""
+
     queryset = Service.objects.all()
     serializer_class = serializers.ServiceSerializer
     filterset_class = ServiceFilter
@@ -55,6 +63,9 @@ class ServiceViewSet(ReferenceViewSet):
 
 
 class StandardViewSet(ReferenceViewSet):
+    """Each service's operational and technical standards, by id. Everyone signed in reads;
+    administrators write."""
+
     queryset = Standard.objects.select_related("service")
     serializer_class = serializers.StandardSerializer
     filterset_class = StandardFilter
@@ -65,6 +76,9 @@ class StandardViewSet(ReferenceViewSet):
 
 
 class ClusterViewSet(ReferenceViewSet):
+    """Clusters: departments buying one service from one provider. `notice_days` defaults
+    to 90, or 30 for a pilot service. Everyone signed in reads; administrators write."""
+
     queryset = Cluster.objects.select_related("service", "provider")
     serializer_class = serializers.ClusterSerializer
     filterset_class = ClusterFilter
@@ -77,6 +91,10 @@ class ClusterViewSet(ReferenceViewSet):
 
 
 class MembershipViewSet(ReferenceViewSet):
+    """Memberships over [joined_on, leaves_on); `status` is derived from the dates. A
+    department's memberships of one service never overlap (400). What you see depends on
+    your role: your department's and its clusters', or your provider's clusters'."""
+
     queryset = Membership.objects.select_related("department", "cluster")
     serializer_class = serializers.MembershipSerializer
     filterset_class = MembershipFilter

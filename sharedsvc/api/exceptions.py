@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from sharedsvc.errors import Conflict
+from sharedsvc.errors import CONFLICT_GENERIC, Conflict, constraint_message
 
 
 def validation_detail(exc: DjangoValidationError) -> dict:
@@ -32,6 +33,17 @@ def exception_handler(exc, context):
         exc = ValidationError(validation_detail(exc))
     elif isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
-    elif isinstance(exc, ProtectedError):
+    elif isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, IntegrityError):
+        # Services turn constraint failures into messages; this is the net for a write
+        # that slipped past them (a race), so it is still a 409 and not a 500.
+        return Response({"detail": _integrity_message(exc, context)}, status=409)
     return drf_exception_handler(exc, context)
+
+
+def _integrity_message(exc: IntegrityError, context) -> str:
+    queryset = getattr(context.get("view"), "queryset", None)
+    if queryset is None:
+        return CONFLICT_GENERIC
+    return constraint_message(queryset.model, exc)

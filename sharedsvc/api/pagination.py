@@ -32,14 +32,21 @@ class Pagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [PAGE_SIZE_INVALID]})
         return size
 
-    def paginate_queryset(self, queryset, request, view=None):
-        # A page number that is not a number is bad input (400); a page past the end
-        # stays DRF's 404 ("Invalid page.").
+    def validate_query(self, request) -> None:
+        """400 for a `page` or `page_size` that is not a number in range.
+
+        A page past the end stays DRF's 404 ("Invalid page."). Also called for CSV,
+        which ignores both but must not accept what JSON refuses.
+        """
+        self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw not in self.last_page_strings:
             number = _whole_number(raw)
             if number is None or number < 1:
                 raise ValidationError({self.page_query_param: [PAGE_INVALID]})
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.validate_query(request)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:

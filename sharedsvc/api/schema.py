@@ -117,7 +117,7 @@ class AutoSchema(SpectacularAutoSchema):
             self.method == "GET" and self._is_list_view()
         ):
             codes.append("400")
-        if self.method == "DELETE":
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
         return sorted(codes)
 

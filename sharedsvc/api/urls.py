@@ -14,5 +14,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
     # Anything else under /api/v1/ is a JSON 404, not the HTML page of the browser UI.
-    re_path(r"^.*$", not_found, name="api-not-found"),
+    # ([\s\S], not ".", so that a newline in the path is caught too.)
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found, name="api-not-found"),
 ]

@@ -42,6 +42,9 @@ class CSVUnpaginatedMixin:
 
     def paginate_queryset(self, queryset):
         if getattr(self.request.accepted_renderer, "format", None) == "csv":  # type: ignore[attr-defined]
+            validate = getattr(self.paginator, "validate_query", None)  # type: ignore[attr-defined]
+            if validate is not None:
+                validate(self.request)  # type: ignore[attr-defined]
             return None
         return super().paginate_queryset(queryset)  # type: ignore[misc]
 

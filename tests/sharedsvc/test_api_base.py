@@ -182,7 +182,14 @@ def test_csv_is_the_whole_list_not_a_page(many_departments, world, api):
     assert list(rows[0]) == ["code", "name", "is_main", "deputy_minister", "active"]
 
 
-def test_csv_of_an_empty_list_still_has_no_rows(world, api):
+@pytest.mark.parametrize(("name", "value"), [("page", "-5"), ("page_size", "100000")])
+def test_csv_refuses_the_page_parameters_json_refuses(world, api, name, value):
+    response = api.as_user(world.analyst).get(DEPARTMENTS, {"format": "csv", name: value})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+def test_csv_errors_are_json(world, api):
     response = api.as_user(world.analyst).get(DEPARTMENTS, {"format": "csv", "is_main": "maybe"})
     # A bad filter is an error in JSON even when CSV was asked for.
     assert response.status_code == 400
@@ -224,6 +231,8 @@ def test_unknown_format_is_404(world, api):
         "/api/v1/nothing-here/",
         "/api/v1/departments/lower-case/",
         "/api/v1/departments/%00/",
+        "/api/v1/services/%0A%1A3/",
+        "/api/v1/departments/LCS%0A/",
         "/api/v1/departments/LCS/extra/",
         "/api/v1/memberships/not-a-number/",
         "/api/v1/memberships/99999999999999999999999/",
@@ -259,6 +268,17 @@ def test_form_bodies_are_not_accepted(world, api):
     response = client.post(DEPARTMENTS, {"code": "X", "name": "X"}, format="multipart")
     assert response.status_code == 415
     assert not Department.objects.filter(code="X").exists()
+
+
+def test_a_database_conflict_that_slips_past_the_services_is_409_not_500():
+    from django.db import IntegrityError
+
+    from sharedsvc.api.exceptions import exception_handler
+    from sharedsvc.errors import CONFLICT_GENERIC
+
+    response = exception_handler(IntegrityError("duplicate key"), {"view": None})
+    assert response.status_code == 409
+    assert response.data == {"detail": CONFLICT_GENERIC}
 
 
 # Schema and docs ---------------------------------------------------------------------
