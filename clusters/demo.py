@@ -119,7 +119,12 @@ BASELINE_PER_UNIT = {
 }
 
 # How many usage units a department has of each charging unit, per head.
-UNITS_PER_HEAD = {"employee": 1, "device": Decimal("1.25"), "invoice": 14, "transaction": 90}
+UNITS_PER_HEAD: dict[str, int | Decimal] = {
+    "employee": 1,
+    "device": Decimal("1.25"),
+    "invoice": 14,
+    "transaction": 90,
+}
 
 # cluster: member department codes, open-ended from the demo start
 MEMBERS: dict[str, list[str]] = {

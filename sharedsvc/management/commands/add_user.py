@@ -84,7 +84,7 @@ class Command(BaseCommand):
             self.stdout.write(f"API token: {key}")
             self.stdout.write(f'Use it as the header "Authorization: Token {key}".')
 
-    def _lookup(self, model: type, code: str | None, message: str) -> Any:
+    def _lookup(self, model: Any, code: str | None, message: str) -> Any:
         if code is None:
             return None
         found = model.objects.filter(code=code.strip().upper()).first()
