@@ -25,14 +25,15 @@ from tests.routes import all_routes
 
 
 def collect_rows() -> list[Row]:
+    """Rows from every `tests/<app>/matrix_rows*.py` module."""
     rows: list[Row] = []
     for package in pkgutil.iter_modules(tests.__path__):
-        if package.ispkg:
-            try:
-                module = importlib.import_module(f"tests.{package.name}.matrix_rows")
-            except ModuleNotFoundError:
-                continue
-            rows.extend(module.ROWS)
+        if not package.ispkg:
+            continue
+        app = importlib.import_module(f"tests.{package.name}")
+        for module in pkgutil.iter_modules(app.__path__):
+            if module.name.startswith("matrix_rows"):
+                rows.extend(importlib.import_module(f"tests.{package.name}.{module.name}").ROWS)
     return rows
 
 

@@ -2,11 +2,13 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from budgets.api.urls import router as budgets_router
 from clusters.api.urls import router as clusters_router
 from sharedsvc.api.views import AuditEventViewSet, not_found
 
 router = DefaultRouter()
 router.registry.extend(clusters_router.registry)
+router.registry.extend(budgets_router.registry)
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
