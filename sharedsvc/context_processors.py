@@ -14,9 +14,16 @@ def navigation(request) -> dict:
             items.append(
                 ("My department", reverse("clusters:department", args=[user.department.code]))
             )
+            items.append(
+                ("Budget", reverse("budgets:department-budget", args=[user.department.code]))
+            )
+        if user.is_provider_manager and user.provider_id:
+            items.append(("Cost pools", reverse("budgets:cost-pools", args=[user.provider.code])))
         items.append(("Clusters", reverse("clusters:cluster-list")))
         items.append(("Services", reverse("clusters:service-list")))
         items.append(("Departments", reverse("clusters:department-list")))
+        if user.reads_everything:
+            items.append(("Chargeback", reverse("budgets:chargeback")))
         if user.is_administrator:
             items.append(("Admin", reverse("admin:index")))
         items.append(("API", reverse("api-docs")))
