@@ -9,6 +9,14 @@ IN_USE = "{name} is still in use ({what}), so it cannot be deleted."
 CONFLICT_GENERIC = "This change conflicts with existing records; nothing was saved."
 
 
+class Forbidden(Exception):
+    """The actor may know this exists but may not do it (HTTP 403)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class Conflict(Exception):
     """A request that conflicts with the current state of things (HTTP 409)."""
 

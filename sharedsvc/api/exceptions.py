@@ -11,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from sharedsvc.errors import CONFLICT_GENERIC, Conflict, constraint_message
+from sharedsvc.errors import CONFLICT_GENERIC, Conflict, Forbidden, constraint_message
 
 
 def validation_detail(exc: DjangoValidationError) -> dict:
@@ -33,6 +33,8 @@ def exception_handler(exc, context):
         exc = ValidationError(validation_detail(exc))
     elif isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, Forbidden):
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
     elif isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, IntegrityError):
