@@ -1,1 +1,160 @@
-"""Models of the governance app arrive with their issue (see DESIGN.md)."""
+"""The deputy-minister board: a case per exit request that needs it, seats and votes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from clusters.models import Department
+from defection.models import ExitRequest
+from sharedsvc.audit import tracked
+
+REASON_MAX_LENGTH = 2000
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    LAPSED = "lapsed", "Lapsed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Choice(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    ABSTAIN = "abstain", "Abstain"
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Deputy ministers read every case; others see a case when they may see its request."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.reads_everything or user.is_deputy_minister:
+            return self
+        return self.filter(exit_request__in=ExitRequest.objects.visible_to(user))
+
+
+@tracked()
+class Case(models.Model):
+    """A department's case to the board for leaving to a provider other than the PSOA."""
+
+    exit_request = models.OneToOneField(
+        ExitRequest, on_delete=models.PROTECT, related_name="board_case"
+    )
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_rule = models.TextField(blank=True, help_text="The rule that decided it, in words.")
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="case_closes_after_opening",
+                condition=Q(closes_at__gt=models.F("opened_at")),
+                violation_error_message="A case closes after it opens.",
+            ),
+            models.CheckConstraint(
+                name="case_decided_iff_closed",
+                condition=(Q(status=CaseStatus.OPEN) & Q(decided_at__isnull=True))
+                | (~Q(status=CaseStatus.OPEN) & Q(decided_at__isnull=False)),
+                violation_error_message="A closed case has a decision time; an open one has none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}: {self.exit_request.department.code} leaving {self.exit_request.from_cluster.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+
+class RecusalReason(models.TextChoices):
+    REQUESTER = "requester", "The requesting department"
+    CURRENT_PROVIDER_HOST = "current_provider_host", "Hosts the current cluster's provider"
+    PROPOSED_PROVIDER_HOST = "proposed_provider_host", "Hosts the proposed provider"
+
+
+@tracked()
+class Seat(models.Model):
+    """A main department's seat on one case, fixed when the case opens."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="seats")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="seats")
+    recused = models.BooleanField(default=False)
+    recusal_reasons = models.JSONField(
+        default=list, blank=True, help_text="Why the seat is recused."
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["department__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "department"], name="seat_one_per_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.code} on case {self.case_id}"
+
+    @property
+    def eligible(self) -> bool:
+        return not self.recused
+
+
+class VoteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Votes are seen with their case; a deputy minister sees the other seats' votes on
+        an open case only once their own seat has voted."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        visible = self.filter(case__in=Case.objects.visible_to(user))
+        if user.reads_everything:
+            return visible
+        voted = Vote.objects.filter(department_id=user.department_id).values("case_id")
+        return visible.filter(
+            ~Q(case__status=CaseStatus.OPEN)
+            | Q(case_id__in=voted)
+            | Q(department_id=user.department_id)
+        )
+
+
+@tracked()
+class Vote(models.Model):
+    """A seat's vote on a case, changeable until the case closes."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="votes")
+    seat = models.OneToOneField(Seat, on_delete=models.CASCADE, related_name="vote")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="votes"
+    )
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
+    cast_at = models.DateTimeField()
+
+    objects = VoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["department__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "department"],
+                name="vote_one_per_seat",
+                violation_error_message="This seat has already voted; change its vote instead.",
+            ),
+            models.CheckConstraint(
+                name="vote_reject_needs_reason",
+                condition=~Q(choice=Choice.REJECT) | ~Q(reason=""),
+                violation_error_message="A vote to reject needs a reason.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.code}: {self.choice} on case {self.case_id}"

@@ -1,13 +1,261 @@
-"""The deputy-minister board: the seam the exit requests call (cases arrive in issue 5)."""
+"""The deputy-minister board: open cases, cast votes, decide, remind."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
-def case_open(*, actor: Any, exit_request: Any) -> None:
-    """Open the board case for a `pending_board` exit request."""
+from clusters.models import Department
+from defection.models import ExitRequest, ExitStatus
+from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Seat, Vote
+from governance.selectors import case_tally, describe_decision
+from sharedsvc.audit import audit_context
+from sharedsvc.errors import Conflict, Forbidden
+from sharedsvc.notify import notify
+from sharedsvc.services import validated_save
+
+CASE_CLOSED = "This case is {status}; votes closed at its decision."
+NO_SEAT = "You do not hold a seat on this case: only the deputy ministers of the board's main departments vote."
+RECUSED = "Your department's seat is recused on this case ({reasons}), so it does not vote."
+REJECT_NEEDS_REASON = "Give a reason for rejecting the request."
+REASON_TOO_LONG = f"Keep the reason to {REASON_MAX_LENGTH} characters or fewer."
+UNKNOWN_CHOICE = "Choose approve, reject or abstain."
+REMINDER_BEFORE = datetime.timedelta(hours=48)
 
 
-def case_withdraw(*, actor: Any, exit_request: Any) -> None:
-    """Withdraw the open case of a withdrawn exit request."""
+def case_duration() -> datetime.timedelta:
+    return datetime.timedelta(days=getattr(settings, "BOARD_CASE_DAYS", 14))
+
+
+def _parties(exit_request: ExitRequest) -> dict[int, list[str]]:
+    """Departments that are parties to the case, with why."""
+    parties: dict[int, list[str]] = {exit_request.department_id: [RecusalReason.REQUESTER]}
+    current_host = exit_request.from_cluster.provider.host_department_id
+    if current_host:
+        parties.setdefault(current_host, []).append(RecusalReason.CURRENT_PROVIDER_HOST)
+    proposed = (
+        exit_request.to_cluster.provider if exit_request.to_cluster else exit_request.to_provider
+    )
+    if proposed is not None and proposed.host_department_id:
+        parties.setdefault(proposed.host_department_id, []).append(
+            RecusalReason.PROPOSED_PROVIDER_HOST
+        )
+    return parties
+
+
+def case_open(
+    *, actor: Any, exit_request: ExitRequest, now: datetime.datetime | None = None
+) -> Case:
+    """Open the board case of a `pending_board` request; the seats are fixed now."""
+    now = now or timezone.now()
+    with transaction.atomic(), audit_context(actor=actor):
+        case = validated_save(
+            Case(exit_request=exit_request, opened_at=now, closes_at=now + case_duration()),
+            actor=actor,
+        )
+        parties = _parties(exit_request)
+        board = Department.objects.filter(active=True, is_main=True, deputy_minister__isnull=False)
+        Seat.objects.bulk_create(
+            [
+                Seat(
+                    case=case,
+                    department=department,
+                    recused=department.pk in parties,
+                    recusal_reasons=parties.get(department.pk, []),
+                )
+                for department in board
+            ]
+        )
+        seats = Seat.objects.filter(case=case, recused=False).select_related(
+            "department__deputy_minister"
+        )
+        notify(
+            to=[seat.department.deputy_minister.email for seat in seats],
+            subject=f"Board case opened: {exit_request.department.code} asks to leave {exit_request.from_cluster.code}",
+            body=_case_text(case)
+            + f"\nVoting closes {timezone.localtime(case.closes_at):%d %B %Y %H:%M}.",
+        )
+    return case
+
+
+def case_withdraw(*, actor: Any, exit_request: ExitRequest) -> Case | None:
+    """The request was withdrawn: so is its open case."""
+    with transaction.atomic(), audit_context(actor=actor):
+        case = Case.objects.select_for_update().filter(exit_request=exit_request).first()
+        if case is None or case.status != CaseStatus.OPEN:
+            return case
+        case.status = CaseStatus.WITHDRAWN
+        case.decided_at = timezone.now()
+        case.decision_rule = "Withdrawn: the department withdrew its request."
+        return validated_save(case, actor=actor)
+
+
+def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple[Vote, bool]:
+    """Cast or change the vote of the actor's seat. Returns (vote, created)."""
+    reason = (reason or "").strip()
+    if choice not in Choice.values:
+        raise ValidationError({"choice": UNKNOWN_CHOICE})
+    if choice == Choice.REJECT and not reason:
+        raise ValidationError({"reason": REJECT_NEEDS_REASON})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": REASON_TOO_LONG})
+    now = timezone.now()
+    with transaction.atomic(), audit_context(actor=actor):
+        # Votes on one case queue here, so a decision is reached, and acted on, once.
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status != CaseStatus.OPEN or now >= case.closes_at:
+            raise Conflict(
+                CASE_CLOSED.format(
+                    status="closed" if case.is_open else case.get_status_display().lower()
+                )
+            )
+        seat = _seat_of(actor, case)
+        vote = Vote.objects.filter(case=case, seat=seat).first()
+        created = vote is None
+        if created:
+            vote = Vote(case=case, seat=seat, department_id=seat.department_id)
+        vote.voter = actor
+        vote.choice = choice
+        vote.reason = reason
+        vote.cast_at = now
+        validated_save(vote, actor=actor)
+        tally = case_tally(case)
+        if tally.settled:
+            _decide(case, tally=tally, actor=actor, now=now)
+    return vote, created
+
+
+def _seat_of(actor: Any, case: Case) -> Seat:
+    department = getattr(actor, "department", None)
+    if not (
+        getattr(actor, "is_deputy_minister", False)
+        and department is not None
+        and department.deputy_minister_id == actor.pk
+    ):
+        raise Forbidden(NO_SEAT)
+    seat = Seat.objects.filter(case=case, department=department).first()
+    if seat is None:
+        raise Forbidden(NO_SEAT)
+    if seat.recused:
+        labels = ", ".join(RecusalReason(r).label.lower() for r in seat.recusal_reasons)
+        raise Forbidden(RECUSED.format(reasons=labels))
+    return seat
+
+
+def _decide(case: Case, *, tally, actor: Any, now: datetime.datetime) -> None:
+    from defection.services import exit_request_approve, exit_request_close
+
+    if not tally.has_quorum:
+        status = CaseStatus.LAPSED
+    else:
+        status = CaseStatus.APPROVED if tally.approved else CaseStatus.REJECTED
+    case.status = status
+    case.decided_at = now
+    case.decision_rule = describe_decision(status, tally)
+    validated_save(case, actor=actor)
+    request = case.exit_request
+    if status == CaseStatus.APPROVED:
+        exit_request_approve(actor=actor, exit_request=request, decided_on=timezone.localdate(now))
+    else:
+        exit_request_close(
+            actor=actor,
+            exit_request=request,
+            status=ExitStatus.LAPSED if status == CaseStatus.LAPSED else ExitStatus.REJECTED,
+        )
+    request.refresh_from_db()
+    _tell_parties(case, request)
+
+
+def case_close_due(*, actor: Any = None, as_of: datetime.datetime | None = None) -> list[Case]:
+    """Decide every open case whose closing time has come: by its votes with quorum,
+    otherwise it lapses. Idempotent."""
+    as_of = as_of or timezone.now()
+    decided = []
+    for pk in Case.objects.filter(status=CaseStatus.OPEN, closes_at__lte=as_of).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic(), audit_context(actor=actor):
+            case = Case.objects.select_for_update().get(pk=pk)
+            if case.status != CaseStatus.OPEN:
+                continue  # a vote closed it meanwhile
+            _decide(case, tally=case_tally(case), actor=actor, now=as_of)
+            decided.append(case)
+    return decided
+
+
+def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = None) -> int:
+    """Remind each undecided eligible seat once, within 48 hours of closing. Idempotent."""
+    as_of = as_of or timezone.now()
+    sent = 0
+    seats = (
+        Seat.objects.filter(
+            case__status=CaseStatus.OPEN,
+            case__closes_at__gt=as_of,
+            case__closes_at__lte=as_of + REMINDER_BEFORE,
+            recused=False,
+            reminded_at__isnull=True,
+            vote__isnull=True,
+        )
+        .select_related(
+            "case__exit_request__department",
+            "case__exit_request__from_cluster",
+            "department__deputy_minister",
+        )
+        .order_by("pk")
+    )
+    for seat in seats:
+        with transaction.atomic(), audit_context(actor=actor):
+            # Lock the seat so two reminder jobs cannot both send.
+            locked = (
+                Seat.objects.select_for_update()
+                .filter(pk=seat.pk, reminded_at__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.reminded_at = as_of
+            locked.save(update_fields=["reminded_at"])
+            dm = seat.department.deputy_minister
+            if dm is not None:
+                notify(
+                    to=[dm.email],
+                    subject=f"Reminder: your vote on case {seat.case_id} closes soon",
+                    body=_case_text(seat.case)
+                    + f"\nVoting closes {timezone.localtime(seat.case.closes_at):%d %B %Y %H:%M}.",
+                )
+            sent += 1
+    return sent
+
+
+def _tell_parties(case: Case, request: ExitRequest) -> None:
+    from sharedsvc.models import User
+
+    providers = [request.from_cluster.provider_id]
+    proposed = request.to_cluster.provider_id if request.to_cluster else request.to_provider_id
+    if proposed:
+        providers.append(proposed)
+    recipients = User.objects.filter(
+        is_active=True, department_id=request.department_id
+    ) | User.objects.filter(is_active=True, provider_id__in=providers)
+    if request.requested_by is not None:
+        recipients = recipients | User.objects.filter(pk=request.requested_by_id)
+    notify(
+        to=recipients.values_list("email", flat=True),
+        subject=f"Board decision on case {case.pk}: {case.get_status_display().lower()}",
+        body=_case_text(case) + f"\n{case.decision_rule}",
+    )
+
+
+def _case_text(case: Case) -> str:
+    from defection.services import describe
+
+    return (
+        f"Case {case.pk}.\n"
+        + describe(case.exit_request)
+        + f"\nJustification: {case.exit_request.justification}"
+    )

@@ -125,6 +125,9 @@ TIME_ZONE = env.str("TIME_ZONE", "America/Vancouver")
 USE_I18N = True
 USE_TZ = True
 
+# How long the board votes on a case before it closes.
+BOARD_CASE_DAYS = env.int("BOARD_CASE_DAYS", 14)
+
 # The month in which the fiscal year starts (April: 2026-27 runs April 2026 to March 2027).
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", 4)
 
@@ -170,6 +173,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "heartbeat": {"task": "sharedsvc.tasks.heartbeat", "schedule": crontab(minute="*/15")},
+    "close-due-cases": {
+        "task": "governance.tasks.close_due_cases",
+        "schedule": crontab(minute="*/10"),
+    },
+    "send-reminders": {"task": "governance.tasks.send_reminders", "schedule": crontab(minute="5")},
+    "complete-due-exits": {
+        "task": "defection.tasks.complete_due_exits",
+        "schedule": crontab(hour="0", minute="15"),
+    },
     # The month just ended is charged on the first of the next, early in the morning.
     "chargeback-month-just-ended": {
         "task": "budgets.tasks.chargeback_month_just_ended",

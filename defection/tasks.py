@@ -1,0 +1,12 @@
+"""Daily: scheduled exits whose date has come are completed."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def complete_due_exits() -> int:
+    from defection.services import exit_requests_complete
+
+    return exit_requests_complete()
