@@ -20,4 +20,6 @@ urlpatterns = [
     path("api/v1/", include("sharedsvc.api.urls")),
     path("", include("clusters.urls")),
     path("", include("budgets.urls")),
+    path("", include("defection.urls")),
+    path("", include("governance.urls")),
 ]
