@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from clusters.models import (
     Cluster,
@@ -66,14 +68,21 @@ class ClusterFilter(FilterSet):
     provider = by_code(Provider)
     department = by_code(
         Department,
-        field_name="memberships__department",
-        distinct=True,
-        help_text="Clusters the department has ever belonged to.",
+        method="filter_department",
+        help_text="Clusters the department has ever belonged to (as far as you may see).",
     )
 
     class Meta:
         model = Cluster
         fields = ["service", "provider"]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_department(self, queryset, name, value):
+        # Who belongs to which cluster is membership data: answer only from the
+        # memberships this user may see, or the filter would reveal the rest.
+        user = getattr(self.request, "user", None)
+        visible = Membership.objects.visible_to(user).filter(department=value)
+        return queryset.filter(pk__in=visible.values("cluster_id"))
 
 
 def filter_membership_status(queryset: QuerySet, status: str) -> QuerySet:

@@ -27,6 +27,14 @@ class TextSlugRelatedField(serializers.SlugRelatedField):
             self.fail("invalid")
         return super().run_validation(data)
 
+    def get_queryset(self):
+        # The one visibility gate: a body may only name what its sender may see.
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is not None and hasattr(queryset, "visible_to"):
+            queryset = queryset.visible_to(request.user)
+        return queryset
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")

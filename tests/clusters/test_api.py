@@ -397,6 +397,22 @@ def test_reference_filters_by_code(world, api, path, query, expected):
     assert codes(api.as_user(world.analyst).get(f"{API}/{path}/", query)) == expected
 
 
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("analyst", ["IT-TECH", "PAY-PSOA"]),
+        ("manager", ["IT-TECH", "PAY-PSOA"]),
+        # ENV shares PAY-PSOA with LCS but may not see LCS's other memberships.
+        ("other_manager", ["PAY-PSOA"]),
+        ("provider_manager", ["PAY-PSOA"]),
+        ("other_provider_manager", ["IT-TECH"]),
+    ],
+)
+def test_cluster_department_filter_reveals_only_visible_memberships(world, api, persona, expected):
+    client = api.as_user(getattr(world, persona))
+    assert codes(client.get(f"{API}/clusters/", {"department": "LCS"})) == expected
+
+
 def test_standards_filter_by_service(world, api):
     accuracy = StandardFactory(service=world.payroll, name="Accuracy")
     StandardFactory(service=world.it, name="Uptime")
