@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "budgets",
     "defection",
     "governance",
+    "servicelevels",
 ]
 
 MIDDLEWARE = [
