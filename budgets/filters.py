@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import DecimalField, ExpressionWrapper, F
 
 from budgets.models import (
@@ -17,9 +18,16 @@ from budgets.models import (
 from clusters.filters import by_code
 from clusters.models import Cluster, Department, Provider, Service
 from sharedsvc.api.fields import FiscalYearFilter, PeriodRangeFilterSet
+from sharedsvc.api.filters import FilterSet, StrictBooleanFilter
 
 
-class BudgetLineFilter(django_filters.FilterSet):
+class IdFilter(django_filters.NumberFilter):
+    """A whole id (a NumberFilter alone would take 1.5)."""
+
+    field_class = forms.IntegerField
+
+
+class BudgetLineFilter(FilterSet):
     department = by_code(Department)
     service = by_code(Service)
     fiscal_year = FiscalYearFilter()
@@ -56,8 +64,15 @@ class ChargeFilter(PeriodRangeFilterSet):
     provider = by_code(Provider, field_name="cluster__provider")
     service = by_code(Service, field_name="cluster__service")
     fiscal_year = FiscalYearFilter(by_period=True)
-    budget_line = django_filters.NumberFilter(field_name="budget_line_id")
-    unfunded = django_filters.BooleanFilter(field_name="budget_line", lookup_expr="isnull")
+    budget_line = IdFilter(
+        field_name="budget_line_id",
+        min_value=1,
+        max_value=2**63 - 1,  # a bigint: larger would fail in the database, not here
+        help_text="A budget line's id.",
+    )
+    unfunded = StrictBooleanFilter(
+        field_name="budget_line", lookup_expr="isnull", help_text="true or false."
+    )
 
     class Meta:
         model = Charge

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sharedsvc.api.filters import FilterSet
 from sharedsvc.periods import (
     PERIOD_INVALID,
     fiscal_year_bounds,
@@ -28,7 +29,8 @@ class PeriodField(serializers.Field):
     default_error_messages = {"invalid": PERIOD_INVALID}
 
     def to_internal_value(self, data) -> datetime.date:
-        if not isinstance(data, str):
+        if not isinstance(data, str) or not data.isascii():
+            # isascii: `\d` would take full-width and other scripts' digits too.
             self.fail("invalid")
         try:
             return parse_period(data)
@@ -44,6 +46,8 @@ class PeriodFormField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if not value.isascii():
+            raise DjangoValidationError(PERIOD_INVALID, code="invalid_period")
         return parse_period(value)
 
 
@@ -53,7 +57,7 @@ class PeriodFilter(django_filters.Filter):
     field_class = PeriodFormField
 
 
-class PeriodRangeFilterSet(django_filters.FilterSet):
+class PeriodRangeFilterSet(FilterSet):
     """`period`, `period_after` and `period_before` (inclusive), all as YYYY-MM."""
 
     period = PeriodFilter(help_text="A month, YYYY-MM.")
