@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Vote
+from governance.selectors import case_tally
+from governance.services import REASON_TOO_LONG, UNKNOWN_CHOICE
+
+TALLY_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": (
+        "Votes so far. Null while the case is open and you may not see its votes yet "
+        "(a deputy minister sees them once their seat has voted)."
+    ),
+    "properties": {
+        "approve": {"type": "integer"},
+        "reject": {"type": "integer"},
+        "abstain": {"type": "integer"},
+    },
+    "required": ["approve", "reject", "abstain"],
+}
+
+
+class RecusalSerializer(serializers.Serializer):
+    department = serializers.CharField(help_text="A department code.")
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=RecusalReason.choices))
+
+
+def votes_visible(case: Case, user) -> bool:
+    """What `Vote.objects.visible_to` says, from the prefetched votes: readers always; others
+    once the case is closed or their own seat has voted."""
+    if user.reads_everything or case.status != CaseStatus.OPEN:
+        return True
+    return any(vote.department_id == user.department_id for vote in case.votes.all())
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A board case. Needs `seats` (with departments) and `votes` prefetched."""
+
+    department = serializers.CharField(
+        source="exit_request.department.code",
+        read_only=True,
+        help_text="The department that asks to leave.",
+    )
+    status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
+    eligible = serializers.SerializerMethodField(help_text="Codes of the seats that vote.")
+    recused = serializers.SerializerMethodField(help_text="Codes of the recused seats.")
+    recusals = serializers.SerializerMethodField(help_text="Each recused seat and why.")
+    quorum = serializers.SerializerMethodField(
+        help_text="Votes needed: more than half of the eligible seats."
+    )
+    tally = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "exit_request",
+            "department",
+            "status",
+            "opened_at",
+            "closes_at",
+            "decided_at",
+            "eligible",
+            "recused",
+            "recusals",
+            "quorum",
+            "tally",
+            "decision_rule",
+        ]
+        read_only_fields = fields
+
+    def get_eligible(self, case: Case) -> list[str]:
+        return [seat.department.code for seat in case.seats.all() if not seat.recused]
+
+    def get_recused(self, case: Case) -> list[str]:
+        return [seat.department.code for seat in case.seats.all() if seat.recused]
+
+    @extend_schema_field(RecusalSerializer(many=True))
+    def get_recusals(self, case: Case) -> list[dict]:
+        return [
+            {"department": seat.department.code, "reasons": list(seat.recusal_reasons)}
+            for seat in case.seats.all()
+            if seat.recused
+        ]
+
+    def get_quorum(self, case: Case) -> int:
+        return case_tally(case).quorum
+
+    @extend_schema_field(TALLY_SCHEMA)
+    def get_tally(self, case: Case) -> dict[str, int] | None:
+        request = self.context.get("request")
+        if request is None or not votes_visible(case, request.user):
+            return None
+        return case_tally(case).as_dict()
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    voter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    choice = serializers.ChoiceField(choices=Choice.choices, read_only=True)
+
+    class Meta:
+        model = Vote
+        fields = ["case", "department", "voter", "choice", "reason", "cast_at"]
+        read_only_fields = fields
+
+
+class VoteInputSerializer(serializers.Serializer):
+    """Cast or change your seat's vote."""
+
+    choice = serializers.ChoiceField(
+        choices=Choice.choices, error_messages={"invalid_choice": UNKNOWN_CHOICE}
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"max_length": REASON_TOO_LONG},
+        help_text="Required for a reject.",
+    )
