@@ -1,7 +1,13 @@
-"""Pages of the governance app."""
+"""Pages of the board: the cases, a case (with the vote form) and its decision record."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from governance import views
 
 app_name = "governance"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/decision/", views.case_decision, name="case-decision"),
+]

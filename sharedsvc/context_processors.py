@@ -17,6 +17,10 @@ def navigation(request) -> dict:
             items.append(
                 ("Budget", reverse("budgets:department-budget", args=[user.department.code]))
             )
+        if user.is_deputy_minister or user.reads_everything:
+            # The board's cases: deputy ministers vote on them, analysts and
+            # administrators read them.
+            items.append(("Cases", reverse("governance:case-list")))
         if user.is_provider_manager and user.provider_id:
             items.append(("Cost pools", reverse("budgets:cost-pools", args=[user.provider.code])))
         items.append(("Clusters", reverse("clusters:cluster-list")))
