@@ -43,7 +43,6 @@ from sharedsvc.periods import (
     fiscal_year_bounds,
     fiscal_year_of,
     format_period,
-    month_start,
     next_month,
     previous_month,
 )
@@ -88,7 +87,7 @@ def _choose_year(
 @dataclass
 class ChartMonth:
     period: datetime.date
-    charged: Decimal | None  # None: the month has not ended, nothing to charge yet
+    charged: Decimal | None  # None: no charges yet (after the last month charged)
     cumulative: Decimal | None
 
 
@@ -100,12 +99,13 @@ class SpendingChart:
     fiscal_year: str
     months: list[ChartMonth]
     allocated: Decimal
-    width: int = 640
-    height: int = 300
-    left: int = 64
-    right: int = 16
-    top: int = 16
-    bottom: int = 36
+    # Drawn about as wide as it is shown (half the page), so its text reads at 14px.
+    width: int = 480
+    height: int = 320
+    left: int = 48
+    right: int = 8
+    top: int = 12
+    bottom: int = 32
     top_value: float = 1.0
     ticks: list[dict[str, Any]] = field(default_factory=list)
     bars: list[dict[str, Any]] = field(default_factory=list)
@@ -175,19 +175,19 @@ def compact_money(value: float) -> str:
     return f"{value:.0f}"
 
 
-def spending_chart(
-    *, fiscal_year: str, charges: list[Charge], allocated: Decimal, today: datetime.date
-) -> SpendingChart:
+def spending_chart(*, fiscal_year: str, charges: list[Charge], allocated: Decimal) -> SpendingChart:
     start, end = fiscal_year_bounds(fiscal_year)
     by_month: dict[datetime.date, Decimal] = {}
     for charge in charges:
         by_month[charge.period] = by_month.get(charge.period, ZERO) + charge.amount
-    current = month_start(today)
+    # Months after the last one charged show no figure: most likely their chargeback has
+    # not run yet, and a zero would read as "nothing spent".
+    last_charged = max(by_month, default=None)
     months: list[ChartMonth] = []
     running = ZERO
     period = start
     while period < end:
-        if period < current or period in by_month:
+        if last_charged is not None and period <= last_charged:
             charged = by_month.get(period, ZERO)
             running += charged
             months.append(ChartMonth(period=period, charged=charged, cumulative=running))
@@ -291,9 +291,7 @@ def department_budget(request: HttpRequest, code: str) -> HttpResponse:
             },
             "charges": charges,
             "unfunded": unfunded,
-            "chart": spending_chart(
-                fiscal_year=fiscal_year, charges=charges, allocated=allocated, today=today
-            ),
+            "chart": spending_chart(fiscal_year=fiscal_year, charges=charges, allocated=allocated),
             "form": form,
             "may_write": may_write,
         },
