@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
@@ -202,6 +203,7 @@ class Standard(models.Model):
         return value <= self.target
 
 
+LEAVES_AFTER_JOINING = "The leaving date must be after the joining date."
 DEFAULT_NOTICE_DAYS = 90
 PILOT_NOTICE_DAYS = 30
 
@@ -364,6 +366,15 @@ class Membership(models.Model):
                 pk=self.cluster_id
             )
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Checked before the overlap constraint, which cannot build a reversed date range.
+        if (
+            self.leaves_on is not None
+            and self.joined_on is not None
+            and self.leaves_on <= self.joined_on
+        ):
+            raise ValidationError({"leaves_on": LEAVES_AFTER_JOINING})
 
     def status_on(self, day: datetime.date) -> str:
         if self.joined_on > day:

@@ -113,22 +113,6 @@ def cluster_delete(*, actor: Any, cluster: Cluster) -> None:
 # Memberships -------------------------------------------------------------------------
 
 
-def leaves_after_joining(joined_on: datetime.date | None, leaves_on: datetime.date | None) -> None:
-    """Refuse a leaving date on or before the joining date, with the constraint's message.
-
-    Checked before `full_clean`: with the dates reversed, validating the overlap exclusion
-    constraint asks PostgreSQL for `daterange(joined_on, leaves_on)`, which it refuses with
-    a DataError (a 500) instead of a message.
-    """
-    if joined_on is not None and leaves_on is not None and leaves_on <= joined_on:
-        message = next(
-            c.violation_error_message
-            for c in Membership._meta.constraints
-            if c.name == "membership_leaves_after_joining"
-        )
-        raise ValidationError({"leaves_on": str(message)})
-
-
 def membership_create(
     *,
     actor: Any,
@@ -140,7 +124,6 @@ def membership_create(
     baseline_annual_cost: Decimal = Decimal("0.00"),
 ) -> Membership:
     """Add a department to a cluster; overlapping memberships of one service are refused."""
-    leaves_after_joining(joined_on, leaves_on)
     return model_create(
         Membership,
         actor=actor,
@@ -157,9 +140,6 @@ def membership_create(
 
 
 def membership_update(*, actor: Any, membership: Membership, **data: Any) -> Membership:
-    leaves_after_joining(
-        data.get("joined_on", membership.joined_on), data.get("leaves_on", membership.leaves_on)
-    )
     if "cluster" in data:
         data["service_id"] = data["cluster"].service_id
     return model_update(membership, actor=actor, data=data)

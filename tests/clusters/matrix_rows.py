@@ -54,7 +54,7 @@ ROWS: list[Row] = [
     Row("api/v1/", lambda w: "/api/v1/", {"GET": API_READ}),
     # Any other address under the API is a JSON 404, whoever asks.
     Row(
-        "api/v1/.*",
+        "api/v1/<rest>",
         lambda w: "/api/v1/no-such-thing/",
         {"GET": statuses(404, 404), "POST": statuses(404, 404)},
     ),
