@@ -18,7 +18,7 @@ class VoteForm(forms.Form):
     changes a vote: it is filled in with the seat's current vote."""
 
     choice = forms.ChoiceField(
-        label="Your vote",
+        label="How does your department vote?",
         choices=Choice.choices,
         widget=forms.RadioSelect,
         error_messages={"required": UNKNOWN_CHOICE, "invalid_choice": UNKNOWN_CHOICE},

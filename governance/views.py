@@ -29,6 +29,7 @@ from governance.models import Case, CaseStatus, Choice, RecusalReason, Seat, Vot
 from governance.selectors import case_tally
 from governance.services import CASE_CLOSED, NO_SEAT, RECUSED, vote_cast
 from sharedsvc.errors import Conflict, Forbidden
+from sharedsvc.periods import parse_period
 
 # Messages people see, reused by the tests.
 VOTE_CAST = "Your vote is recorded: {choice}."
@@ -214,7 +215,7 @@ def exit_impact_view(impact: dict[str, Any] | None) -> dict[str, Any]:
     ]
     return {
         "known": bool(impact.get("period")),
-        "period": impact.get("period"),
+        "period": parse_period(impact["period"]) if impact.get("period") else None,
         "pool": _decimal(impact.get("pool")),
         "pool_after": _decimal(impact.get("pool_after")),
         "fixed_share": _percent(impact.get("fixed_cost_ratio")),

@@ -245,7 +245,7 @@ def test_the_exit_impact_table_shows_what_those_who_stay_pay(world, board, clien
     response = signed_in(client, board[0]).get(url(request.board_case))
     # 7,000.00 over 700 units = 10.00 a unit; fixed ratio 1.00: ENV's 300 units pay it all.
     words = text(response)
-    assert "From the 2026-04 cost pool of 7,000.00 (100% of it fixed)" in words
+    assert "From the April 2026 cost pool of 7,000.00 (100% of it fixed)" in words
     assert "the cost per unit goes from 10.00 to 23.3333" in words
     assert section(response, "impact-table").endswith("ENV 300 3,000.00 7,000.00 +4,000.00")
     assert "Evidence of service quality" not in words  # a cost request
