@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from clusters.api.serializers import code_of
+from clusters.models import Cluster, Department, Standard
+from servicelevels.models import Measurement
+from servicelevels.selectors import RETURN_DAY
+from sharedsvc.api.fields import PeriodField
+from sharedsvc.periods import next_month
+
+VALUE = {"max_digits": 14, "decimal_places": 4}
+MONEY = {"max_digits": 18, "decimal_places": 2}  # sums over many memberships
+RATE = {"max_digits": 4, "decimal_places": 1}  # a percentage, 0.0 to 100.0
+UNKNOWN_STANDARD = "No standard has the id “{pk_value}”."
+STANDARD_BY_ID = "Give a standard's id as a whole number."
+
+
+def due_date(period: datetime.date) -> datetime.date:
+    """A month's returns are due by the 10th of the next month."""
+    return next_month(period) + datetime.timedelta(days=RETURN_DAY - 1)
+
+
+def is_late(measurement: Measurement) -> bool:
+    return timezone.localtime(measurement.submitted_at).date() > due_date(measurement.period)
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    """One return, as the analysts read it."""
+
+    standard = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The standard's id.")
+    standard_name = serializers.CharField(source="standard.name", read_only=True)
+    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    period = PeriodField(read_only=True)
+    value = serializers.DecimalField(read_only=True, **VALUE)
+    met = serializers.BooleanField(
+        read_only=True, help_text="Whether the value reaches the standard's target."
+    )
+    submitted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Username; null if unknown."
+    )
+    late = serializers.SerializerMethodField(
+        help_text="Submitted after the 10th of the month after its period."
+    )
+
+    class Meta:
+        model = Measurement
+        fields = [
+            "id",
+            "standard",
+            "standard_name",
+            "cluster",
+            "department",
+            "period",
+            "value",
+            "met",
+            "submitted_at",
+            "submitted_by",
+            "late",
+        ]
+        read_only_fields = fields
+
+    def get_late(self, measurement: Measurement) -> bool:
+        return is_late(measurement)
+
+
+class MeasurementInputSerializer(serializers.Serializer):
+    """One return to submit: the provider's measurement of one standard for one customer
+    department of one cluster in one month that has ended."""
+
+    standard = serializers.PrimaryKeyRelatedField(
+        queryset=Standard.objects.all(),
+        help_text="A standard's id; it must be a standard of the cluster's service.",
+        error_messages={"does_not_exist": UNKNOWN_STANDARD, "incorrect_type": STANDARD_BY_ID},
+    )
+    cluster = code_of(Cluster, help_text="A cluster code; one of your provider's clusters.")
+    department = code_of(
+        Department, help_text="A department code; a member of the cluster in that month."
+    )
+    period = PeriodField(help_text="The month measured, YYYY-MM; it must have ended.")
+    value = serializers.DecimalField(**VALUE)
+
+
+class MeasurementUpdateSerializer(serializers.Serializer):
+    """A correction: only the value changes (the submission time stays, so lateness stays)."""
+
+    value = serializers.DecimalField(**VALUE)
+
+
+# Report rows ---------------------------------------------------------------------------
+
+
+class ClusterCostRowSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    service = serializers.CharField()
+    provider = serializers.CharField()
+    period = PeriodField()
+    pool = serializers.DecimalField(help_text="The cluster's cost pool that month.", **MONEY)
+    units = serializers.IntegerField(help_text="Usage units of the members active that month.")
+    cost_per_unit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        allow_null=True,
+        help_text="pool / units; null when no member was active.",
+    )
+
+
+class ServiceLevelRowSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    provider = serializers.CharField()
+    service = serializers.CharField()
+    department = serializers.CharField(help_text="The customer department.")
+    standard = serializers.IntegerField(help_text="The standard's id.")
+    standard_name = serializers.CharField()
+    met = serializers.IntegerField(help_text="Returns that met the standard.")
+    total = serializers.IntegerField(help_text="Returns received.")
+    compliance_rate = serializers.DecimalField(
+        allow_null=True, help_text="met / total, in percent.", **RATE
+    )
+    persistent_breach = serializers.BooleanField(
+        help_text="Missed three or more months running, in a run that reaches into the range."
+    )
+    breach_started = PeriodField(
+        allow_null=True, help_text="First month of the latest such run (YYYY-MM)."
+    )
+    breach_latest = PeriodField(allow_null=True, help_text="Last month of that run (YYYY-MM).")
+    breach_months = serializers.IntegerField(allow_null=True, help_text="Months in that run.")
+    breach_ongoing = serializers.BooleanField(
+        allow_null=True, help_text="No return for a later month yet (the run has not ended)."
+    )
+
+
+class SelfPreferenceRowSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    provider = serializers.CharField()
+    host_department = serializers.CharField(
+        help_text="The provider's host department, a member of the cluster."
+    )
+    host_rate = serializers.DecimalField(
+        allow_null=True, help_text="The host's compliance rate over the window, %.", **RATE
+    )
+    others_rate = serializers.DecimalField(
+        allow_null=True, help_text="The other members' compliance rate, %.", **RATE
+    )
+    gap = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        allow_null=True,
+        help_text="host_rate - others_rate, in percentage points.",
+    )
+    flagged = serializers.BooleanField(help_text="gap above 10 points in the host's favour.")
+    from_period = PeriodField(help_text="First month of the six-month window.")
+    to_period = PeriodField(help_text="Last month of the window.")
+
+
+class BenefitRowSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    cluster = serializers.CharField()
+    service = serializers.CharField()
+    provider = serializers.CharField()
+    baseline = serializers.DecimalField(
+        help_text="The baseline annual cost pro rata to the days of membership in the year.",
+        **MONEY,
+    )
+    charged = serializers.DecimalField(help_text="Charged in the fiscal year.", **MONEY)
+    benefit = serializers.DecimalField(help_text="baseline - charged.", **MONEY)
+    cluster_flagged = serializers.BooleanField(
+        help_text="The cluster's benefit over the last complete fiscal year is negative."
+    )
+
+
+class BenefitClusterSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    service = serializers.CharField()
+    provider = serializers.CharField()
+    baseline = serializers.DecimalField(**MONEY)
+    charged = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+    flagged = serializers.BooleanField(
+        help_text="The benefit over the last complete fiscal year is negative."
+    )
+
+
+class BenefitServiceSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    baseline = serializers.DecimalField(**MONEY)
+    charged = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+
+
+class BenefitsReportSerializer(serializers.Serializer):
+    """The benefits report: a page of membership rows, with the totals of what you may see."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BenefitRowSerializer(many=True)
+    fiscal_year = serializers.CharField(help_text="The fiscal year reported, YYYY-YY.")
+    last_complete_fiscal_year = serializers.CharField(
+        help_text="The year the `flagged` columns look at."
+    )
+    clusters = BenefitClusterSerializer(many=True, help_text="Totals per cluster (every page).")
+    services = BenefitServiceSerializer(many=True, help_text="Totals per service (every page).")
+
+
+class AlternativeRowSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    cluster = serializers.CharField(help_text="The department's current cluster.")
+    service = serializers.CharField()
+    usage_units = serializers.IntegerField(help_text="The department's usage in that cluster.")
+    alternative = serializers.CharField(help_text="Another cluster of the same service.")
+    provider = serializers.CharField(help_text="The alternative's provider.")
+    psoa = serializers.BooleanField(
+        help_text="Run by the PSOA: moving there cannot be blocked by the board."
+    )
+    room = serializers.IntegerField(
+        allow_null=True, help_text="Free capacity in usage units; null when unlimited."
+    )
+    cost_per_unit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        allow_null=True,
+        help_text="From the alternative's latest cost pool; null without one.",
+    )
+    compliance_rate = serializers.DecimalField(
+        allow_null=True, help_text="The alternative's compliance over 6 months, %.", **RATE
+    )
