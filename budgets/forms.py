@@ -9,7 +9,7 @@ import datetime
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -174,7 +174,7 @@ class FiscalYearForm(forms.Form):
 
     def __init__(self, *args: Any, years: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(year, year) for year in years]
+        cast(forms.ChoiceField, self.fields["year"]).choices = [(year, year) for year in years]
 
 
 class BudgetLineAddForm(forms.Form):
@@ -194,7 +194,7 @@ class BudgetLineAddForm(forms.Form):
         # Choices are the services the user may see: a code is checked against them,
         # never looked up raw.
         self.services = {service.code: service for service in services}
-        self.fields["service"].choices = [
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
             ("", "Choose a service"),
             *((service.code, service.name) for service in services),
         ]
@@ -229,7 +229,7 @@ class CostPoolForm(forms.Form):
     def __init__(self, *args: Any, clusters: list[Cluster], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clusters = {cluster.code: cluster for cluster in clusters}
-        self.fields["cluster"].choices = [
+        cast(forms.ChoiceField, self.fields["cluster"]).choices = [
             ("", "Choose a cluster"),
             *((c.code, f"{c.name} ({c.code})") for c in clusters),
         ]

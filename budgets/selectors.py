@@ -4,12 +4,13 @@ row through the model's `visible_to(user)` gate."""
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Exists, Max, Min, OuterRef, QuerySet
 from django.http import Http404
 
-from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool
+from budgets.models import BudgetLine, BudgetLineQuerySet, Charge, ChargebackRun, CostPool
 from clusters.models import Cluster, Department, Provider, Service
 from clusters.selectors import _check_code, department_get
 from sharedsvc.periods import fiscal_year_bounds, fiscal_year_of, fiscal_year_start_year
@@ -68,9 +69,9 @@ def _start_month() -> int:
 
 def budget_lines(*, user, department: Department, fiscal_year: str) -> QuerySet[BudgetLine]:
     """The department's lines of one fiscal year with what has been charged (1 query)."""
+    lines = cast(BudgetLineQuerySet, BudgetLine.objects.visible_to(user))
     return (
-        BudgetLine.objects.visible_to(user)
-        .filter(department=department, fiscal_year=fiscal_year)
+        lines.filter(department=department, fiscal_year=fiscal_year)
         .with_charged()
         .select_related("service")
         .order_by("service__name")
@@ -79,10 +80,10 @@ def budget_lines(*, user, department: Department, fiscal_year: str) -> QuerySet[
 
 def budget_line_get(*, user, department: Department, pk: int) -> BudgetLine:
     """One line of the department, with what has been charged (1 query)."""
+    lines = cast(BudgetLineQuerySet, BudgetLine.objects.visible_to(user))
     try:
         return (
-            BudgetLine.objects.visible_to(user)
-            .filter(department=department)
+            lines.filter(department=department)
             .with_charged()
             .select_related("service", "department")
             .get(pk=pk)

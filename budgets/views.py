@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from budgets import selectors, services
 from budgets.forms import (
@@ -39,6 +40,7 @@ from budgets.forms import (
 from budgets.models import ZERO, BudgetLine, Charge, RunStatus
 from clusters.models import Department
 from sharedsvc.errors import Conflict
+from sharedsvc.models import User
 from sharedsvc.periods import (
     fiscal_year_bounds,
     fiscal_year_of,
@@ -65,13 +67,18 @@ RUN_QUEUED = "Chargeback of {period} started"
 IN_PROGRESS = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+class Request(HttpRequest):
+    """A request past `login_required` and django-htmx's middleware."""
+
+    user: User
+    htmx: HtmxDetails
+
+
 def money_text(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def _choose_year(
-    request: HttpRequest, years: list[str], default: str
-) -> tuple[FiscalYearForm, str]:
+def _choose_year(request: Request, years: list[str], default: str) -> tuple[FiscalYearForm, str]:
     """The fiscal year asked for in `?year=`, or the default; a bad one is a form error."""
     if "year" in request.GET:
         form = FiscalYearForm(request.GET, years=years)
@@ -229,7 +236,7 @@ def _budget_url(department: Department, fiscal_year: str) -> str:
 
 
 @login_required
-def department_budget(request: HttpRequest, code: str) -> HttpResponse:
+def department_budget(request: Request, code: str) -> HttpResponse:
     """The department's lines of a fiscal year, its charges month by month and a chart of
     spending against allocation; the form to add a line for those who may."""
     user = request.user
@@ -300,7 +307,7 @@ def department_budget(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def budget_line_change(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def budget_line_change(request: Request, code: str, pk: int) -> HttpResponse:
     """Change a line's allocation (its department, year and service identify it)."""
     user = request.user
     department = selectors.budget_department_get(user=user, code=code)
@@ -339,7 +346,7 @@ def budget_line_change(request: HttpRequest, code: str, pk: int) -> HttpResponse
 # A provider's cost pools ------------------------------------------------------------------
 
 
-def _pools_provider(request: HttpRequest, code: str, *, write: bool):
+def _pools_provider(request: Request, code: str, *, write: bool):
     provider = selectors.provider_get(user=request.user, code=code)
     if not selectors.reads_pools_of(request.user, provider):
         raise PermissionDenied(NOT_YOUR_POOLS)
@@ -353,7 +360,7 @@ def _pools_url(provider, fiscal_year: str) -> str:
 
 
 @login_required
-def cost_pools(request: HttpRequest, code: str) -> HttpResponse:
+def cost_pools(request: Request, code: str) -> HttpResponse:
     """The provider's clusters' pools of a fiscal year, month by month; forms to enter one
     pool or upload a CSV file of many, for those who may."""
     user = request.user
@@ -429,7 +436,7 @@ def _render_upload(request, provider, form, status=200) -> HttpResponse:
 
 
 @login_required
-def cost_pool_upload(request: HttpRequest, code: str) -> HttpResponse:
+def cost_pool_upload(request: Request, code: str) -> HttpResponse:
     """A CSV file of many pools: every row is checked and either listed with what is
     wrong with it or shown in a preview; nothing is saved until the preview is confirmed."""
     user = request.user
@@ -468,7 +475,7 @@ def cost_pool_upload(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def cost_pool_upload_confirm(request: HttpRequest, code: str) -> HttpResponse:
+def cost_pool_upload_confirm(request: Request, code: str) -> HttpResponse:
     """Save every row of the confirmed preview through `cost_pools_import`: all or none."""
     user = request.user
     provider = _pools_provider(request, code, write=True)
@@ -504,12 +511,12 @@ def cost_pool_upload_confirm(request: HttpRequest, code: str) -> HttpResponse:
 # The chargeback -------------------------------------------------------------------------
 
 
-def _require_run_reader(request: HttpRequest) -> None:
+def _require_run_reader(request: Request) -> None:
     if not request.user.has_perm("budgets.view_chargebackrun"):
         raise PermissionDenied(RUNS_FOR_ADMINISTRATORS)
 
 
-def _fragment(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def _fragment(request: Request, template: str, context: dict[str, Any]) -> HttpResponse:
     response = render(request, template, context)
     # The same address answers the page and its fragment: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
@@ -517,7 +524,7 @@ def _fragment(request: HttpRequest, template: str, context: dict[str, Any]) -> H
 
 
 @login_required
-def chargeback(request: HttpRequest) -> HttpResponse:
+def chargeback(request: Request) -> HttpResponse:
     """Start a chargeback of a month; the runs, newest first, polled while any is running."""
     user = request.user
     _require_run_reader(request)
@@ -558,7 +565,7 @@ def chargeback(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def chargeback_run(request: HttpRequest, pk: int) -> HttpResponse:
+def chargeback_run(request: Request, pk: int) -> HttpResponse:
     """One run: its status and totals, polled until it is done or failed."""
     _require_run_reader(request)
     run = selectors.chargeback_run_get(user=request.user, pk=pk)
