@@ -17,16 +17,26 @@ def navigation(request) -> dict:
             items.append(
                 ("Budget", reverse("budgets:department-budget", args=[user.department.code]))
             )
+            items.append(
+                (
+                    "Service levels",
+                    reverse("servicelevels:department-service-levels", args=[user.department.code]),
+                )
+            )
         if user.is_deputy_minister or user.reads_everything:
             # The board's cases: deputy ministers vote on them, analysts and
             # administrators read them.
             items.append(("Cases", reverse("governance:case-list")))
         if user.is_provider_manager and user.provider_id:
             items.append(("Cost pools", reverse("budgets:cost-pools", args=[user.provider.code])))
+            items.append(
+                ("Scorecard", reverse("servicelevels:scorecard", args=[user.provider.code]))
+            )
         items.append(("Clusters", reverse("clusters:cluster-list")))
         items.append(("Services", reverse("clusters:service-list")))
         items.append(("Departments", reverse("clusters:department-list")))
         if user.reads_everything:
+            items.append(("Overview", reverse("servicelevels:overview")))
             items.append(("Chargeback", reverse("budgets:chargeback")))
         if user.is_administrator:
             items.append(("Admin", reverse("admin:index")))

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("defection.urls")),
     path("", include("governance.urls")),
+    path("", include("servicelevels.urls")),
 ]
