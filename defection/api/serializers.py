@@ -7,7 +7,7 @@ from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Provider
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
 
-JUSTIFICATION_MAX_LENGTH = ExitRequest._meta.get_field("justification").max_length
+JUSTIFICATION_MAX_LENGTH: int = ExitRequest._meta.get_field("justification").max_length or 10_000
 UNKNOWN_DESTINATION = "Choose cluster, provider or in_house."
 UNKNOWN_REASON = "Choose cost, service_quality, strategic or other."
 JUSTIFICATION_TOO_LONG = (
@@ -50,16 +50,56 @@ IMPACT_SCHEMA = {
 }
 
 
+# The contract's keys first, then the working the service keeps with them.
+IMPACT_ORDER = [
+    "period",
+    "unit_cost_before",
+    "unit_cost_after",
+    "members",
+    "pool",
+    "pool_after",
+    "fixed_cost_ratio",
+    "units_before",
+    "units_after",
+]
+MEMBER_ORDER = ["department", "before", "after", "usage_units"]
+
+
+def _ordered(value: dict, order: list[str]) -> dict:
+    # jsonb keeps keys in its own order (shortest first); give them back in a readable one.
+    result = {key: value[key] for key in order if key in value}
+    result.update({key: item for key, item in value.items() if key not in result})
+    return result
+
+
 @extend_schema_field(IMPACT_SCHEMA)
 class ImpactField(serializers.JSONField):
     """The stored exit impact, as the service computed it."""
 
+    def to_representation(self, value):
+        if not isinstance(value, dict):
+            return value
+        impact = _ordered(value, IMPACT_ORDER)
+        if isinstance(impact.get("members"), list):
+            impact["members"] = [
+                _ordered(m, MEMBER_ORDER) if isinstance(m, dict) else m for m in impact["members"]
+            ]
+        return impact
+
 
 class ExitRequestSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    from_cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    to_cluster = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    to_provider = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    department: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    from_cluster: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    to_cluster: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    to_provider: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     status = serializers.ChoiceField(
         source="current_status",
         choices=ExitStatus.choices,
@@ -73,7 +113,7 @@ class ExitRequestSerializer(serializers.ModelSerializer):
         help_text="The board case's id, or null when the request did not go to the board.",
     )
     impact = ImpactField(read_only=True)
-    requested_by = serializers.SlugRelatedField(
+    requested_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
 

@@ -98,8 +98,12 @@ class CaseSerializer(serializers.ModelSerializer):
 
 
 class VoteSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    voter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    voter: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     choice = serializers.ChoiceField(choices=Choice.choices, read_only=True)
 
     class Meta:

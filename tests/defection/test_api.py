@@ -139,6 +139,8 @@ def test_fields_of_a_request_before_the_board(world, api):
     }
     # 700 units, 7,000: 10 a unit; with f = 1 the whole pool falls on ENV's 300 units.
     impact = data["impact"]
+    assert list(impact)[:4] == ["period", "unit_cost_before", "unit_cost_after", "members"]
+    assert list(impact["members"][0])[:3] == ["department", "before", "after"]
     assert (impact["period"], impact["unit_cost_before"], impact["unit_cost_after"]) == (
         "2026-03",
         "10.0000",
