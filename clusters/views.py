@@ -6,9 +6,12 @@ gate; list pages run a constant number of queries whatever the number of rows.
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from clusters import selectors
 from clusters.forms import ClusterFilterForm
@@ -37,6 +40,20 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     sees_all = selectors.sees_all_memberships_of_department(
         user=request.user, department=department
     )
+    # "Leave this cluster" for each current membership with no notice given yet (or a link
+    # to the notice already given), for those who may give notice for the department.
+    leavable = []
+    if request.user.has_perm("defection.add_exitrequest", department):
+        today = timezone.localdate()
+        for membership in memberships:
+            status = membership.status_on(today)
+            if status == MembershipStatus.ACTIVE or (
+                status == MembershipStatus.LEAVING and membership.open_exit_request_id
+            ):
+                membership.earliest_leave_on = today + datetime.timedelta(
+                    days=membership.cluster.notice_days
+                )
+                leavable.append(membership)
     return render(
         request,
         "clusters/department_detail.html",
@@ -48,6 +65,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
             "partial_message": SOME_DEPARTMENT_MEMBERSHIPS,
             "is_own": request.user.acts_for_department
             and request.user.department_id == department.pk,
+            "leavable": leavable,
         },
     )
 
@@ -86,6 +104,9 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
         )
     )
     current_usage = sum(m.usage_units for m in members if m.status in CURRENT_STATUSES)
+    departures = list(
+        selectors.cluster_departures(user=user, cluster=cluster, today=timezone.localdate())
+    )
     return render(
         request,
         "clusters/cluster_detail.html",
@@ -94,6 +115,7 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
             "members": members,
             "sees_members": sees_members,
             "current_usage": current_usage,
+            "departures": departures,
             "cannot_see_message": CANNOT_SEE_CLUSTER_MEMBERS,
         },
     )

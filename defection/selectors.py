@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Q
+
 from budgets.models import CostPool
-from clusters.models import Cluster, Membership
+from clusters.models import Cluster, Membership, ProviderKind
 from sharedsvc.periods import format_period, next_month
 
 CENT = Decimal("0.01")
@@ -104,3 +108,86 @@ def cluster_room(cluster: Cluster, on) -> int | None:
         .values_list("usage_units", flat=True)
     )
     return cluster.capacity - used
+
+
+@dataclass(frozen=True)
+class ClusterOption:
+    """Another cluster of the same service a member could move to, as the leave page shows it."""
+
+    cluster: Cluster
+    period: datetime.date | None  # the month of its latest cost pool
+    unit_cost: Decimal | None  # that pool / units of the members active that month
+    room: int | None  # units it can still take on the leave date (None: unlimited)
+    needed: int
+
+    @property
+    def fits(self) -> bool:
+        return self.room is None or self.room >= self.needed
+
+    @property
+    def is_psoa(self) -> bool:
+        return self.cluster.provider.kind == ProviderKind.PSOA
+
+
+def destination_clusters(*, user, membership: Membership, on: datetime.date) -> list[ClusterOption]:
+    """The other clusters of the membership's service, each with its current cost per unit
+    and its room on `on` (3 queries: clusters, latest pools, their memberships).
+
+    Cost per unit and room are figures about other clusters that DESIGN.md shows to any
+    member weighing its alternatives, so they are computed here from pools and
+    memberships the user may not otherwise read; nothing else of them is shown.
+    """
+    clusters = list(
+        Cluster.objects.visible_to(user)
+        .filter(service_id=membership.cluster.service_id)
+        .exclude(pk=membership.cluster_id)
+        .select_related("provider__host_department", "service")
+        .order_by("name", "code")
+    )
+    if not clusters:
+        return []
+    ids = [c.pk for c in clusters]
+    # The latest pool of each cluster: PostgreSQL's DISTINCT ON.
+    pools = {
+        pool.cluster_id: pool
+        for pool in CostPool.objects.filter(cluster_id__in=ids)
+        .order_by("cluster_id", "-period")
+        .distinct("cluster_id")
+    }
+    since = min([pool.period for pool in pools.values()] + [on])
+    units_in_month: dict[int, int] = defaultdict(int)
+    used_on: dict[int, int] = defaultdict(int)
+    for cluster_id, joined_on, leaves_on, units in (
+        Membership.objects.filter(cluster_id__in=ids)
+        .filter(Q(leaves_on__isnull=True) | Q(leaves_on__gt=since))
+        .values_list("cluster_id", "joined_on", "leaves_on", "usage_units")
+    ):
+        pool = pools.get(cluster_id)
+        # Active in the pool's month: the same members exit_impact counts.
+        if (
+            pool is not None
+            and joined_on < next_month(pool.period)
+            and (leaves_on is None or leaves_on > pool.period)
+        ):
+            units_in_month[cluster_id] += units
+        # Active on the day: as cluster_room counts them.
+        if joined_on <= on and (leaves_on is None or leaves_on > on):
+            used_on[cluster_id] += units
+    options = []
+    for cluster in clusters:
+        pool = pools.get(cluster.pk)
+        units = units_in_month.get(cluster.pk, 0)
+        options.append(
+            ClusterOption(
+                cluster=cluster,
+                period=pool.period if pool else None,
+                unit_cost=(pool.amount / units).quantize(UNIT, rounding=ROUND_HALF_UP)
+                if pool and units
+                else None,
+                room=None
+                if cluster.capacity is None
+                else cluster.capacity - used_on.get(cluster.pk, 0),
+                needed=membership.usage_units,
+            )
+        )
+    return options
