@@ -17,6 +17,7 @@ def navigation(request) -> dict:
             items.append(
                 ("Budget", reverse("budgets:department-budget", args=[user.department.code]))
             )
+            items.append(("Exit requests", reverse("defection:exit-request-list")))
             items.append(
                 (
                     "Service levels",
