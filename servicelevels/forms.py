@@ -128,6 +128,11 @@ ROW_ALREADY_RETURNED = "a return of {standard} for {department} in {period} has 
 VALUE_LIMIT = Decimal("10000000000")  # 14 digits, 4 of them after the point
 
 
+def plain(value: Decimal) -> str:
+    """A measured value or target without trailing zeros: 99.5000 -> 99.5, 100.0000 -> 100."""
+    return format(value.normalize(), "f")
+
+
 @dataclass
 class ReturnRow:
     """A row of an upload that is ready to be saved."""
@@ -142,6 +147,10 @@ class ReturnRow:
     @property
     def met(self) -> bool:
         return self.standard.is_met(self.value)
+
+    @property
+    def value_display(self) -> str:
+        return plain(self.value)
 
     def as_data(self) -> dict[str, Any]:
         return {

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST, require_safe
 from clusters.models import CODE_VALIDATOR, Cluster, Department, Membership, Provider, Standard
 from defection.models import OPEN_STATUSES, ExitRequest
 from servicelevels import selectors
-from servicelevels.forms import ReturnsUploadForm, choose_range
+from servicelevels.forms import ReturnsUploadForm, choose_range, plain
 from servicelevels.models import Measurement, met_expression
 from servicelevels.services import measurements_submit
 from sharedsvc.periods import (
@@ -335,9 +335,10 @@ def _rate_summary(
     if not shown:
         return f"No returns from {months[0]:%B %Y} to {months[-1]:%B %Y}."
     lowest = min(shown, key=lambda mr: mr[1])
+    overall_text = "no" if overall is None else f"{plain(overall)}%"
     return (
-        f"From {months[0]:%B %Y} to {months[-1]:%B %Y}, {overall}% of returns met their "
-        f"standard; the lowest month was {lowest[0]:%B %Y} at {lowest[1]}%."
+        f"From {months[0]:%B %Y} to {months[-1]:%B %Y}, {overall_text} of returns met their "
+        f"standard; the lowest month was {lowest[0]:%B %Y} at {plain(lowest[1])}%."
     )
 
 
@@ -369,6 +370,7 @@ def _render_upload(
     for standard in Standard.objects.visible_to(request.user).filter(
         service_id__in={c.service_id for c in clusters}
     ):
+        standard.target_display = plain(standard.target)
         standards.setdefault(standard.service_id, []).append(standard)
     return render(
         request,
@@ -510,6 +512,7 @@ def department_service_levels(request: HttpRequest, code: str) -> HttpResponse:
         .filter(service_id__in={m.cluster.service_id for m in memberships})
         .order_by("name")
     ):
+        standard.target_display = plain(standard.target)
         standards.setdefault(standard.service_id, []).append(standard)
     returns = {
         (standard_id, cluster_id, period): (value, met)
@@ -555,7 +558,13 @@ def department_service_levels(request: HttpRequest, code: str) -> HttpResponse:
                     state, value = "no_return", None
                 else:
                     state, value = "not_due", None
-                row["cells"].append({"period": month, "state": state, "value": value})
+                row["cells"].append(
+                    {
+                        "period": month,
+                        "state": state,
+                        "value": None if value is None else plain(value),
+                    }
+                )
             row["rate"] = _rate(row["met"], row["total"])
             group["met"] += row["met"]
             group["total"] += row["total"]
@@ -787,7 +796,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             }
         )
     columns = []
-    for name, label in OVERVIEW_COLUMNS:
+    labels = {**dict(OVERVIEW_COLUMNS), "benefit": f"Benefit, {fiscal_year}"}
+    for name, label in labels.items():
         current = name == key
         next_sort = f"-{name}" if current and not descending else name
         columns.append(
