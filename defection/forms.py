@@ -6,7 +6,7 @@ has the last word when the request is confirmed."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -130,17 +130,18 @@ class LeaveForm(forms.Form):
         self.providers = {provider.code: provider for provider in providers}
         self.earliest = earliest
         self.option_by_value = {f"{CLUSTER_PREFIX}{o.cluster.code}": o for o in options}
-        self.fields["destination"].choices = [
+        cast(forms.ChoiceField, self.fields["destination"]).choices = [
             *((value, o.cluster.name) for value, o in self.option_by_value.items()),
             (PROVIDER, "Another provider"),
             (IN_HOUSE, "In-house"),
         ]
-        self.fields["to_provider"].choices = [("", "Choose a provider")] + [
-            (provider.code, provider.name) for provider in providers
-        ]
+        cast(forms.ChoiceField, self.fields["to_provider"]).choices = [
+            ("", "Choose a provider")
+        ] + [(provider.code, provider.name) for provider in providers]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         choice = data.get("destination")
         if choice is None:
             return data

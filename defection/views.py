@@ -12,7 +12,7 @@ the form and then by `exit_request_submit`, when they are confirmed.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,9 +26,10 @@ from django.utils import timezone
 from clusters.models import Department, Membership, MembershipStatus, Provider, ProviderKind
 from defection import services
 from defection.forms import LeaveForm, attach_submit_error, long_date
-from defection.models import OPEN_STATUSES, ExitRequest, ExitStatus, Reason
+from defection.models import OPEN_STATUSES, ExitRequest, ExitRequestQuerySet, ExitStatus, Reason
 from defection.selectors import destination_clusters, exit_impact
 from sharedsvc.errors import Conflict
+from sharedsvc.models import User
 from sharedsvc.periods import parse_period
 
 # Messages people see, reused by the tests.
@@ -266,7 +267,7 @@ def leave_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _exit_request_get(request: HttpRequest, pk: int) -> ExitRequest:
     return get_object_or_404(
-        ExitRequest.objects.visible_to(request.user)
+        cast(ExitRequestQuerySet, ExitRequest.objects.visible_to(request.user))
         .with_current_status()
         .select_related(
             "department",
@@ -352,13 +353,13 @@ def exit_request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def exit_request_list(request: HttpRequest) -> HttpResponse:
     """Every request the user may see, newest first, 50 a page (2 queries: count, page)."""
     requests = (
-        ExitRequest.objects.visible_to(request.user)
+        cast(ExitRequestQuerySet, ExitRequest.objects.visible_to(request.user))
         .with_current_status()
         .select_related("department", "from_cluster", "to_cluster", "to_provider")
         .order_by("-requested_on", "-id")
     )
     page = Paginator(requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
-    user = request.user
+    user = cast(User, request.user)  # signed in: login_required
     return render(
         request,
         "defection/exit_request_list.html",
