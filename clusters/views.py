@@ -16,6 +16,7 @@ from django.utils import timezone
 from clusters import selectors
 from clusters.forms import ClusterFilterForm
 from clusters.models import MembershipStatus
+from servicelevels.selectors import viable_alternative_counts
 
 # The messages a page shows instead of rows the user may not see.
 CANNOT_SEE_CLUSTER_MEMBERS = "You cannot see this cluster's members."
@@ -54,6 +55,16 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
                     days=membership.cluster.notice_days
                 )
                 leavable.append(membership)
+    # The number of viable alternatives of each current membership (other clusters of its
+    # service with room for its usage: the threat to leave is plausible), for those who
+    # see all the department's memberships (3 queries).
+    current_memberships = []
+    if sees_all:
+        counts = viable_alternative_counts(department_id=department.pk)
+        for membership in memberships:
+            if membership.status in CURRENT_STATUSES:
+                membership.viable_alternatives = counts.get(membership.cluster.code, 0)
+                current_memberships.append(membership)
     return render(
         request,
         "clusters/department_detail.html",
@@ -66,6 +77,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
             "is_own": request.user.acts_for_department
             and request.user.department_id == department.pk,
             "leavable": leavable,
+            "current_memberships": current_memberships,
         },
     )
 

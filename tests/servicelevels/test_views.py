@@ -676,3 +676,49 @@ def test_the_upload_checks_any_number_of_rows_in_the_same_queries(world, client)
     # session, user, provider, clusters, standards, departments, memberships, existing
     # returns, session save
     assert len(one.captured_queries) == len(many.captured_queries)
+
+
+# --- links from the organisation's pages ----------------------------------------------------
+
+
+def alternatives_list(response) -> dict[str, str]:
+    found = re.search(r'id="alternatives-list".*?</dl>', html(response), re.S)
+    assert found, "no list of alternatives on the page"
+    keys = re.findall(r'<dt class="govuk-summary-list__key">(.*?)</dt>', found.group(0), re.S)
+    values = re.findall(r'<dd class="govuk-summary-list__value">(.*?)</dd>', found.group(0), re.S)
+    return {k.strip(): " ".join(v.split()) for k, v in zip(keys, values, strict=True)}
+
+
+def test_the_department_page_counts_viable_alternatives_and_links_service_levels(world, client):
+    # PAY-PSOA's payroll could move to PAY-TECH (no capacity limit); IT has no other cluster.
+    response = signed_in(client, world.manager).get("/departments/LCS/")
+    assert alternatives_list(response) == {
+        "PSOA Payroll": "1 viable alternative",
+        "Technology Desktop": "0 viable alternatives",
+    }
+    assert 'href="/departments/LCS/service-levels/"' in html(response)
+    # A full cluster is no alternative.
+    world.pay_tech.capacity = 250  # TECH uses 200: no room for LCS's 400
+    world.pay_tech.save()
+    response = client.get("/departments/LCS/")
+    assert alternatives_list(response)["PSOA Payroll"] == "0 viable alternatives"
+    # Another department's manager sees neither the count nor the link.
+    response = signed_in(Client(), world.other_manager).get("/departments/LCS/")
+    assert "alternatives-list" not in html(response)
+    assert "/departments/LCS/service-levels/" not in html(response)
+
+
+@pytest.mark.parametrize(
+    ("persona", "linked"),
+    [
+        ("manager", True),
+        ("provider_manager", True),
+        ("analyst", True),
+        ("other_provider_manager", False),
+    ],
+)
+def test_the_cluster_page_links_its_performance_for_those_who_may_see_it(
+    world, client, persona, linked
+):
+    response = signed_in(client, getattr(world, persona)).get("/clusters/PAY-PSOA/")
+    assert ('href="/clusters/PAY-PSOA/performance/"' in html(response)) is linked
