@@ -1,0 +1,201 @@
+"""The demo's exit requests and board cases (`manage.py seed_demo`), one in each status.
+
+- completed: Environment's move from Technology Services payroll to the PSOA's, a year
+  after the demo starts (the record of a move that the memberships already show);
+- scheduled: Community Living moves its payroll to the PSOA (the right to leave: nobody votes);
+- pending the board, with an open case: Labour and Citizens' Services wants Cascadia's desktops
+  (Technology and Corporate Services hosts the current provider, so its seat is recused);
+- approved: Health's financial operations go to Cascadia (the exit is scheduled);
+- rejected: the Attorney General asked to run desktops in-house; the board said no;
+- lapsed: Social Development asked for Cascadia's HR; too few seats voted in time;
+- withdrawn: Education gave notice on payroll, then withdrew it.
+
+All through the services, so the audit trail, seats and recusals are real. Found again by
+department and cluster on a second run, so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from clusters.models import Membership
+from defection.models import Destination, ExitRequest, ExitStatus, Reason
+from defection.selectors import exit_impact
+from defection.services import exit_request_submit, exit_request_withdraw, exit_requests_complete
+from governance.models import Case
+from governance.services import case_close_due, vote_cast
+from sharedsvc.audit import audit_context
+from sharedsvc.models import User
+from sharedsvc.services import validated_save
+
+
+def _dm(code: str) -> User | None:
+    return User.objects.filter(username=f"{code.lower()}.dm").first()
+
+
+def _exists(demo, department: str, cluster: str) -> bool:
+    return ExitRequest.objects.filter(
+        department=demo.departments[department], from_cluster=demo.clusters[cluster]
+    ).exists()
+
+
+def _submit(demo, department: str, cluster: str, **kwargs: Any) -> ExitRequest | None:
+    if _exists(demo, department, cluster):
+        return None
+    request = exit_request_submit(
+        actor=_dm(department) or demo.actor,
+        department=demo.departments[department],
+        from_cluster=demo.clusters[cluster],
+        **kwargs,
+    )
+    demo.count("exit requests")
+    return request
+
+
+def _votes(case: Case, choices: dict[str, tuple[str, str]]) -> None:
+    for code, (choice, reason) in choices.items():
+        vote_cast(actor=_dm(code), case=case, choice=choice, reason=reason)
+
+
+def build_exits(demo, today: datetime.date) -> None:
+    _completed(demo)
+    _submit(
+        demo,
+        "CLBC",
+        "PAY-TECH",
+        destination=Destination.CLUSTER,
+        to_cluster=demo.clusters["PAY-PSOA"],
+        reason=Reason.COST,
+        justification="The PSOA's payroll costs less per employee, and we are a small agency.",
+    )
+    if (
+        pending := _submit(
+            demo,
+            "LCS",
+            "IT-TECH",
+            destination=Destination.CLUSTER,
+            to_cluster=demo.clusters["IT-CASC"],
+            reason=Reason.SERVICE_QUALITY,
+            justification="Incidents take days to resolve; our front-line offices cannot wait.",
+        )
+    ) is not None:
+        _votes(
+            pending.board_case,
+            {
+                "EDUC": ("approve", "The evidence of slow incident resolution is convincing."),
+                "ENV": ("reject", "Give Technology Services a quarter to fix it first."),
+            },
+        )
+    if (
+        approved := _submit(
+            demo,
+            "HLTH",
+            "FIN-PSOA",
+            destination=Destination.CLUSTER,
+            to_cluster=demo.clusters["FIN-CASC"],
+            reason=Reason.STRATEGIC,
+            justification="Health authorities already use Cascadia; one supplier simplifies our books.",
+        )
+    ) is not None:
+        _votes(
+            approved.board_case,
+            {
+                "EDUC": ("approve", "A reasonable case."),
+                "ENV": ("approve", ""),
+                "JAG": ("approve", "Consistent with the health authorities."),
+                "LCS": ("approve", ""),
+            },
+        )
+    if (
+        rejected := _submit(
+            demo,
+            "JAG",
+            "IT-TECH",
+            destination=Destination.IN_HOUSE,
+            reason=Reason.OTHER,
+            justification="Court systems need desk-side support we would rather run ourselves.",
+        )
+    ) is not None:
+        _votes(
+            rejected.board_case,
+            {
+                "EDUC": ("reject", "Running desktops alone costs more than sharing them."),
+                "ENV": ("reject", "No evidence that the shared service falls short."),
+                "FIN": ("reject", "The business case does not show a saving."),
+                "HLTH": ("approve", "Courts have special needs."),
+                "LCS": ("abstain", ""),
+            },
+        )
+    if (
+        lapsed := _submit(
+            demo,
+            "SDPR",
+            "HR-PSOA",
+            destination=Destination.PROVIDER,
+            to_provider=demo.providers["CASCADIA"],
+            reason=Reason.COST,
+            justification="Cascadia quoted 12% less for the same HR services.",
+        )
+    ) is not None:
+        _votes(lapsed.board_case, {"EDUC": ("abstain", "")})
+        # Its fortnight ran out without a quorum.
+        now = timezone.now()
+        Case.objects.filter(pk=lapsed.board_case.pk).update(
+            opened_at=now - datetime.timedelta(days=16), closes_at=now - datetime.timedelta(days=2)
+        )
+        case_close_due(actor=demo.actor, as_of=now)
+    if (
+        withdrawn := _submit(
+            demo,
+            "EDUC",
+            "PAY-PSOA",
+            destination=Destination.IN_HOUSE,
+            reason=Reason.STRATEGIC,
+            justification="We considered running payroll with the school districts' system.",
+        )
+    ) is not None:
+        exit_request_withdraw(actor=_dm("EDUC") or demo.actor, exit_request=withdrawn)
+
+
+def _completed(demo) -> None:
+    """The record of Environment's past move, which the memberships already show."""
+    if _exists(demo, "ENV", "PAY-TECH"):
+        return
+    old = (
+        Membership.objects.filter(
+            department=demo.departments["ENV"], cluster=demo.clusters["PAY-TECH"]
+        )
+        .filter(~Q(leaves_on=None))
+        .first()
+    )
+    new = Membership.objects.filter(
+        department=demo.departments["ENV"], cluster=demo.clusters["PAY-PSOA"]
+    ).first()
+    if old is None or new is None:
+        return
+    with audit_context(actor=demo.actor):
+        validated_save(
+            ExitRequest(
+                department=old.department,
+                membership=old,
+                from_cluster=old.cluster,
+                destination=Destination.CLUSTER,
+                to_cluster=new.cluster,
+                reason=Reason.COST,
+                justification="The PSOA's payroll was cheaper per employee.",
+                leave_on=old.leaves_on,
+                status=ExitStatus.SCHEDULED,
+                needs_board=False,
+                impact=exit_impact(cluster=old.cluster, department_id=old.department_id),
+                new_membership=new,
+                requested_by=_dm("ENV") or demo.actor,
+                requested_on=old.leaves_on - datetime.timedelta(days=old.cluster.notice_days),
+            ),
+            actor=demo.actor,
+        )
+        exit_requests_complete(actor=demo.actor)
+    demo.count("exit requests")
