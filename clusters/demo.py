@@ -1,20 +1,28 @@
 """The demo world of `manage.py seed_demo`: a British Columbia-style public service.
 
-`build_demo()` is the one entry point; later issues extend it with budgets, pools,
-charges, cases and service levels. Every write goes through the service functions with
-the `system` account as the actor. Running it again creates nothing twice: things are
-found by their code (memberships by department and cluster, standards by name) and only
-missing ones are created. Users get fresh passwords on every run, printed by the command.
+`build_demo()` is the one entry point: the organisation and its clusters here, then the
+money (budgets.demo: cost pools, budget lines, chargebacks). Every write goes through the
+service functions with the `system` account as the actor. Running it again creates nothing
+twice: things are found by their code (memberships by department and cluster, standards by
+name) and only missing ones are created. Users get fresh passwords on every run, printed by
+the command.
+
+`scale=N` (`seed_demo --scale N`) adds copies 2..N of every department, cluster and
+membership (`AGRI-002` in `PAY-PSOA-002`, ...) for benchmarks: at N=200 over 10,000
+memberships. The copies are bulk-created (the services would take minutes), inside the
+demo's audit context so the audit triggers still record who made them.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clusters import services
@@ -29,11 +37,13 @@ from clusters.models import (
     Standard,
     StandardKind,
 )
+from sharedsvc.audit import audit_context
 from sharedsvc.models import User
 from sharedsvc.roles import Role
 from sharedsvc.users import user_create, user_set_password
 
 SYSTEM_USERNAME = "system"
+SCALE_INVALID = "The scale is a whole number from 1 (the normal demo) up."
 
 # code, name, is_main, headcount (the usage of people-based services)
 DEPARTMENTS: list[tuple[str, str, bool, int]] = [
@@ -167,6 +177,7 @@ class Demo:
 
     actor: User
     start: datetime.date
+    scale: int = 1
     departments: dict[str, Department] = field(default_factory=dict)
     providers: dict[str, Provider] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
@@ -175,8 +186,9 @@ class Demo:
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
 
-    def count(self, what: str) -> None:
-        self.created[what] = self.created.get(what, 0) + 1
+    def count(self, what: str, n: int = 1) -> None:
+        if n:
+            self.created[what] = self.created.get(what, 0) + n
 
 
 def fiscal_year_start(day: datetime.date) -> datetime.date:
@@ -206,18 +218,29 @@ def _system_user() -> User:
     return user
 
 
-def build_demo(*, today: datetime.date | None = None) -> Demo:
-    """Create whatever of the demo world is missing; reset the demo users' passwords."""
+def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: bool = True) -> Demo:
+    """Create whatever of the demo world is missing; reset the demo users' passwords.
+
+    `scale` multiplies departments, clusters and memberships; `money=False` leaves out
+    pools, lines and charges (the benchmark charges a month itself).
+    """
+    from budgets.demo import build_money
+
+    if scale < 1:
+        raise ValueError(SCALE_INVALID)
     today = today or timezone.localdate()
     with transaction.atomic():
         actor = _system_user()
         # Two complete fiscal years of history before the current one.
-        demo = Demo(actor=actor, start=_add_years(fiscal_year_start(today), -2))
+        demo = Demo(actor=actor, start=_add_years(fiscal_year_start(today), -2), scale=scale)
         _organisation(demo)
         _catalogue(demo)
         _clusters(demo)
         _memberships(demo, today)
+        _scale(demo)
         _people(demo)
+        if money:
+            build_money(demo, today)
     return demo
 
 
@@ -384,3 +407,107 @@ def _people(demo: Demo) -> None:
                     )
         tied = department_code or provider_code or ""
         demo.credentials.append((username, Role(role).label, tied, password))
+
+
+def copy_code(code: str, copy: int) -> str:
+    return f"{code}-{copy:03d}"
+
+
+def _scale(demo: Demo) -> None:
+    """Copies 2..scale of the departments, clusters and memberships, in bulk."""
+    if demo.scale <= 1:
+        return
+    copies = range(2, demo.scale + 1)
+    base_departments = [demo.departments[code] for code, *_ in DEPARTMENTS]
+    base_clusters = [demo.clusters[code] for code, *_ in CLUSTERS]
+    base_members = list(
+        Membership.objects.filter(
+            department__in=base_departments, cluster__in=base_clusters
+        ).select_related("department", "cluster")
+    )
+    with audit_context(actor=demo.actor), checked_at_once():
+        departments = _bulk_get_or_create(
+            Department,
+            [
+                Department(
+                    code=copy_code(d.code, k), name=f"{d.name} {k}", is_main=False, active=True
+                )
+                for k in copies
+                for d in base_departments
+            ],
+        )
+        clusters = _bulk_get_or_create(
+            Cluster,
+            [
+                Cluster(
+                    code=copy_code(c.code, k),
+                    name=f"{c.name} {k}",
+                    service_id=c.service_id,
+                    provider_id=c.provider_id,
+                    notice_days=c.notice_days,
+                    capacity=c.capacity,
+                    fixed_cost_ratio=c.fixed_cost_ratio,
+                )
+                for k in copies
+                for c in base_clusters
+            ],
+        )
+        demo.count("departments", departments.created)
+        demo.count("clusters", clusters.created)
+        demo.departments.update(departments.by_code)
+        demo.clusters.update(clusters.by_code)
+        existing = set(
+            Membership.objects.filter(department__in=departments.by_code.values()).values_list(
+                "department_id", "cluster_id", "joined_on"
+            )
+        )
+        new = []
+        for k in copies:
+            for m in base_members:
+                department = departments.by_code[copy_code(m.department.code, k)]
+                cluster = clusters.by_code[copy_code(m.cluster.code, k)]
+                if (department.pk, cluster.pk, m.joined_on) in existing:
+                    continue
+                new.append(
+                    Membership(
+                        department=department,
+                        cluster=cluster,
+                        service_id=cluster.service_id,
+                        joined_on=m.joined_on,
+                        leaves_on=m.leaves_on,
+                        usage_units=m.usage_units,
+                        baseline_annual_cost=m.baseline_annual_cost,
+                    )
+                )
+        Membership.objects.bulk_create(new, batch_size=5000)
+        demo.count("memberships", len(new))
+
+
+@contextmanager
+def checked_at_once() -> Iterator[None]:
+    """Check foreign keys row by row while bulk-inserting, not at commit: with thousands of
+    deferred checks queued, each audit-trigger insert makes PostgreSQL's trigger queue
+    slower (quadratic overall). Django's default, deferred, is back afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@dataclass
+class _Bulk:
+    by_code: dict
+    created: int
+
+
+def _bulk_get_or_create(model, wanted: list) -> _Bulk:
+    """The rows of `wanted` by code, inserting those whose code is not there yet."""
+    codes = [row.code for row in wanted]
+    found = {row.code: row for row in model.objects.filter(code__in=codes)}
+    missing = [row for row in wanted if row.code not in found]
+    model.objects.bulk_create(missing, batch_size=5000)
+    found.update({row.code: row for row in missing})
+    return _Bulk(by_code=found, created=len(missing))
