@@ -252,8 +252,13 @@ def _charge_month(run: ChargebackRun) -> tuple[int, Decimal, Decimal]:
             "SELECT pg_advisory_xact_lock(hashtext('chargeback'), %s)",
             [start.year * 100 + start.month],
         )
+        # Check the charges' foreign keys as each is inserted, not at commit: with
+        # thousands of deferred checks queued, the audit trigger's insert per charge makes
+        # PostgreSQL's trigger queue quadratic (10,000 members: 12 s instead of 3 s).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(CHARGEBACK_SQL, params)
         amounts = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default, for the rest
         cursor.execute(UNALLOCATED_SQL, params)
         unallocated = cursor.fetchone()[0]
     return len(amounts), sum(amounts, Decimal("0.00")), Decimal(unallocated)
