@@ -225,6 +225,8 @@ def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: boo
     pools, lines and charges (the benchmark charges a month itself).
     """
     from budgets.demo import build_money
+    from defection.demo import build_exits
+    from servicelevels.demo import build_returns
 
     if scale < 1:
         raise ValueError(SCALE_INVALID)
@@ -241,6 +243,9 @@ def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: boo
         _people(demo)
         if money:
             build_money(demo, today)
+            # Exit requests come after the pools, so their impact has a pool to work from.
+            build_exits(demo, today)
+            build_returns(demo, today)
     return demo
 
 

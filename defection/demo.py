@@ -58,6 +58,9 @@ def _submit(demo, department: str, cluster: str, **kwargs: Any) -> ExitRequest |
 
 def _votes(case: Case, choices: dict[str, tuple[str, str]]) -> None:
     for code, (choice, reason) in choices.items():
+        case.refresh_from_db()
+        if not case.is_open:
+            break  # decided early: the remaining seats could no longer turn it
         vote_cast(actor=_dm(code), case=case, choice=choice, reason=reason)
 
 
