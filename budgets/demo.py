@@ -104,17 +104,26 @@ def months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     return found
 
 
-def build_money(demo: Demo, today: datetime.date) -> None:
-    """Pools, lines and charges for every month of the demo that has ended."""
-    last = previous_month(today)
-    if last < demo.start:
-        return
-    periods = months(demo.start, last)
+def build_money(
+    demo: Demo,
+    today: datetime.date,
+    *,
+    periods: list[datetime.date] | None = None,
+    charge: bool = True,
+) -> None:
+    """Pools, lines and charges for every month of the demo that has ended (or only
+    `periods`; `charge=False` leaves the months to be charged, as the benchmark does)."""
+    if periods is None:
+        last = previous_month(today)
+        if last < demo.start:
+            return
+        periods = months(demo.start, last)
     members = _members(demo)
     weights = _weights(members, periods)
     pools = _cost_pools(demo, periods, weights)
     _budget_lines(demo, today, periods, members, weights, pools)
-    _chargebacks(demo, periods, weights, pools)
+    if charge:
+        _chargebacks(demo, periods, weights, pools)
 
 
 def _members(demo: Demo) -> list[Member]:
