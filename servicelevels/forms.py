@@ -53,7 +53,7 @@ class PeriodRangeForm(forms.Form):
         self.today = today
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start is None or end is None:
             return data

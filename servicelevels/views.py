@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,11 +29,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from clusters.models import CODE_VALIDATOR, Cluster, Department, Membership, Provider, Standard
-from defection.models import OPEN_STATUSES, ExitRequest
+from defection.models import OPEN_STATUSES, ExitRequest, ExitRequestQuerySet
 from servicelevels import selectors
 from servicelevels.forms import ReturnsUploadForm, choose_range, plain
 from servicelevels.models import Measurement, met_expression
 from servicelevels.services import measurements_submit
+from sharedsvc.models import User
 from sharedsvc.periods import (
     fiscal_year_bounds,
     fiscal_year_of,
@@ -55,13 +57,21 @@ UPLOAD_EXPIRED = (
     "Upload the file again."
 )
 
+
+class Request(HttpRequest):
+    """A request past `login_required`."""
+
+    user: User
+
+
+CODE = re.compile(CODE_VALIDATOR.regex)
 SCORECARD_MONTHS = 12
 PERFORMANCE_MONTHS = 12
 
 
 def _get_by_code(queryset, code: str):
     # A malformed code names nothing: 404 before it reaches the database.
-    if not CODE_VALIDATOR.regex.fullmatch(code):
+    if not CODE.fullmatch(code):
         raise Http404("No such code.")
     try:
         return queryset.get(code=code)
@@ -226,7 +236,7 @@ def returns_for(user, provider: Provider) -> bool:
     return user.is_administrator or (user.is_provider_manager and user.provider_id == provider.pk)
 
 
-def _provider(request: HttpRequest, code: str) -> Provider:
+def _provider(request: Request, code: str) -> Provider:
     return _get_by_code(Provider.objects.visible_to(request.user), code)
 
 
@@ -258,7 +268,7 @@ class ScoreCell:
 
 @login_required
 @require_safe
-def scorecard(request: HttpRequest, code: str) -> HttpResponse:
+def scorecard(request: Request, code: str) -> HttpResponse:
     """The provider's clusters month by month: returns met and missed, late and missing,
     the compliance rate; a chart of the monthly rate; its persistent breaches."""
     user = request.user
@@ -345,7 +355,7 @@ def _rate_summary(
 # The upload of returns --------------------------------------------------------------------
 
 
-def _returns_provider(request: HttpRequest, code: str) -> Provider:
+def _returns_provider(request: Request, code: str) -> Provider:
     provider = _provider(request, code)
     if not returns_for(request.user, provider):
         raise PermissionDenied(NOT_YOUR_RETURNS)
@@ -357,7 +367,7 @@ def _upload_key(provider: Provider) -> str:
 
 
 def _render_upload(
-    request: HttpRequest, provider: Provider, form: ReturnsUploadForm, status: int = 200
+    request: Request, provider: Provider, form: ReturnsUploadForm, status: int = 200
 ) -> HttpResponse:
     # The standards of the provider's services, named on the page for the `standard` column.
     clusters = list(
@@ -389,7 +399,7 @@ def _render_upload(
 
 
 @login_required
-def returns_upload(request: HttpRequest, code: str) -> HttpResponse:
+def returns_upload(request: Request, code: str) -> HttpResponse:
     """A CSV file of returns: every row is checked and either listed with what is wrong
     with it or shown in a preview; nothing is saved until the preview is confirmed."""
     user = request.user
@@ -426,7 +436,7 @@ def returns_upload(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def returns_upload_confirm(request: HttpRequest, code: str) -> HttpResponse:
+def returns_upload_confirm(request: Request, code: str) -> HttpResponse:
     """Save every row of the confirmed preview through `measurements_submit`: all or none."""
     user = request.user
     provider = _returns_provider(request, code)
@@ -486,7 +496,7 @@ def _scorecard_url(provider: Provider, periods: list[datetime.date], today: date
 
 @login_required
 @require_safe
-def department_service_levels(request: HttpRequest, code: str) -> HttpResponse:
+def department_service_levels(request: Request, code: str) -> HttpResponse:
     """Per cluster and standard, the last 6 complete months met or missed and the
     compliance rate, and the department's persistent breaches. Only the department's
     people, administrators and analysts: for anyone else it does not exist (404)."""
@@ -518,7 +528,7 @@ def department_service_levels(request: HttpRequest, code: str) -> HttpResponse:
         (standard_id, cluster_id, period): (value, met)
         for standard_id, cluster_id, period, value, met in Measurement.objects.visible_to(user)
         .filter(department=department, period__gte=start, period__lt=end)
-        .with_met()
+        .annotate(met_flag=met_expression())
         .values_list("standard_id", "cluster_id", "period", "value", "met_flag")
     }
     breaches = selectors.persistent_breaches(department_id=department.pk)
@@ -609,7 +619,7 @@ def _benefit_of(fiscal_year: str, cluster: Cluster) -> dict[str, Any]:
 
 @login_required
 @require_safe
-def cluster_performance(request: HttpRequest, code: str) -> HttpResponse:
+def cluster_performance(request: Request, code: str) -> HttpResponse:
     """Cost per unit and compliance month by month (charts and their tables), and the
     benefit against the members' baselines this fiscal year and the last complete one."""
     user = request.user
@@ -635,7 +645,7 @@ def cluster_performance(request: HttpRequest, code: str) -> HttpResponse:
         .annotate(met=Count("pk", filter=Q(met_flag=True)), total=Count("pk"))
         .order_by("period")
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for month in months:
         cost = costs.get(month)
         returns = compliance.get(month)
@@ -743,7 +753,7 @@ def _sorted(rows: list[dict[str, Any]], key: str, descending: bool) -> list[dict
 
 @login_required
 @require_safe
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: Request) -> HttpResponse:
     """Every cluster with its latest cost per unit, 6-month compliance, benefit over the
     last complete fiscal year, self-preference flag and pending departures; sortable by
     each column (`?sort=benefit`, `?sort=-benefit`)."""
@@ -768,7 +778,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     }
     preference = {row["cluster"]: row for row in selectors.self_preference(as_of=today)}
     departures = dict(
-        ExitRequest.objects.visible_to(user)
+        cast(ExitRequestQuerySet, ExitRequest.objects.visible_to(user))
         .with_current_status(today)
         .filter(status_now__in=OPEN_STATUSES)
         .order_by()
