@@ -28,6 +28,7 @@ from governance.forms import VoteForm
 from governance.models import Case, CaseStatus, Choice, RecusalReason, Seat, Vote
 from governance.selectors import case_tally
 from governance.services import CASE_CLOSED, NO_SEAT, RECUSED, vote_cast
+from servicelevels.selectors import persistent_breaches
 from sharedsvc.errors import Conflict, Forbidden
 from sharedsvc.periods import parse_period
 
@@ -343,6 +344,14 @@ def _case_page(
             "exit_request": case.exit_request,
             "impact": exit_impact_view(case.exit_request.impact),
             "shows_evidence": case.exit_request.reason == Reason.SERVICE_QUALITY,
+            "breaches": (
+                persistent_breaches(
+                    cluster_id=case.exit_request.from_cluster_id,
+                    department_id=case.exit_request.department_id,
+                )
+                if case.exit_request.reason == Reason.SERVICE_QUALITY
+                else []
+            ),
             "eligible": [s for s in seats if not s.recused],
             "recused": [(s, recusal_labels(s)) for s in seats if s.recused],
             "quorum": tally.quorum,

@@ -93,7 +93,9 @@ def test_deputy_ministers_vote_and_the_decision_is_recorded(world, site):
         f"From the {last_month():%B %Y} cost pool of 7,000.00 (100% of it fixed): the cost per "
         "unit goes from 10.00 to 23.3333 when LCS leaves."
     )
-    expect(page.locator("#evidence-none")).to_have_text("No service-level evidence recorded yet.")
+    expect(page.locator("#evidence-none")).to_have_text(
+        "No persistent breach of this cluster's standards is recorded for this department."
+    )
     recused = words(page.locator("#recused-seats tbody"))
     assert "Finance (FIN) Hosts the current cluster's provider" in recused
     assert "Labour and Citizens' Services (LCS) The requesting department" in recused

@@ -209,7 +209,10 @@ def test_the_case_page_shows_the_request_board_and_a_vote_form(world, board, cas
     assert "Payroll errors every month for a year." in section(response, "justification")
     # No cost pool yet: the impact is not known, but those who stay are named.
     assert "the cost to those who stay is not known. The departments that stay: ENV." in words
-    assert "No service-level evidence recorded yet." in words
+    # A service-quality request shows its persistent breaches; this one has none recorded.
+    assert (
+        "No persistent breach of this cluster's standards is recorded for this department." in words
+    )
     assert section(response, "eligible-seats").count("Ministry") == 5
     recused = section(response, "recused-seats")
     assert "Finance (FIN) Hosts the current cluster's provider" in recused
@@ -572,8 +575,8 @@ def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, c
 @pytest.mark.parametrize("persona", ["voter", "analyst"])
 def test_the_case_page_runs_the_same_queries_at_two_sizes(world, board, client, persona):
     # session, user, (the voter's department for navigation and seat), the case with its
-    # request, its seats, the votes the user may see
-    pinned = {"voter": 6, "analyst": 5}[persona]
+    # request, its seats, the votes the user may see, the persistent breaches (evidence)
+    pinned = {"voter": 7, "analyst": 6}[persona]
     small_case = decided_case_with_votes(world, [], "QS")
     vote(board[0], small_case, "approve")
     big_board = board_of(12, "QB")
@@ -599,3 +602,29 @@ def test_the_decision_record_runs_the_same_queries_at_two_sizes(world, board, cl
     signed_in(client, world.analyst)
     assert count_queries(client, f"{url(small_case)}decision/") == pinned
     assert count_queries(client, f"{url(big_case)}decision/") == pinned
+
+
+def test_a_service_quality_case_shows_the_persistent_breaches_as_evidence(
+    world, board, case, client
+):
+    import datetime
+    from decimal import Decimal
+
+    from servicelevels.services import measurement_submit
+
+    standard = world.payroll.standards.get(name="Paid on time")
+    for month in (1, 2, 3):
+        measurement_submit(
+            actor=world.provider_manager,
+            standard=standard,
+            cluster=world.pay_psoa,
+            department=world.lcs,
+            period=datetime.date(2026, month, 1),
+            value=Decimal("97"),
+        )
+    client.force_login(board[0])
+    evidence = section(client.get(url(case)), "evidence-list")
+    assert (
+        "Paid on time : missed 3 months running, January 2026 to March 2026 (still missed)."
+        in evidence
+    )
