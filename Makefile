@@ -11,7 +11,8 @@ PY := $(BIN)/python
 REQUIREMENTS_STAMP := $(VENV)/.requirements.stamp
 NPM_STAMP := node_modules/.npm-ci.stamp
 CHROMIUM := /usr/bin/chromium
-PYTEST_ARGS ?=
+# Two workers: the machines have two cores. Each worker has its own test database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install assets check-chromium migrate seed lint format bench clean
 
