@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -12,9 +13,9 @@ from servicelevels.selectors import RETURN_DAY
 from sharedsvc.api.fields import PeriodField
 from sharedsvc.periods import next_month
 
-VALUE = {"max_digits": 14, "decimal_places": 4}
-MONEY = {"max_digits": 18, "decimal_places": 2}  # sums over many memberships
-RATE = {"max_digits": 4, "decimal_places": 1}  # a percentage, 0.0 to 100.0
+VALUE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}  # sums over many memberships
+RATE: dict[str, Any] = {"max_digits": 4, "decimal_places": 1}  # a percentage, 0.0 to 100.0
 UNKNOWN_STANDARD = "No standard has the id “{pk_value}”."
 STANDARD_BY_ID = "Give a standard's id as a whole number."
 
