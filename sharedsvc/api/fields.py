@@ -51,6 +51,7 @@ class PeriodFormField(forms.CharField):
         return parse_period(value)
 
 
+@extend_schema_field({"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-04"})
 class PeriodFilter(django_filters.Filter):
     """`?period=2026-04`, and with `lookup_expr="gte"`/`"lte"` the ends of a range."""
 
@@ -73,6 +74,7 @@ class FiscalYearFormField(forms.CharField):
     default_validators = [validate_fiscal_year]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-27"})
 class FiscalYearFilter(django_filters.Filter):
     """`?fiscal_year=2026-27`: on a line, its year; on a dated record, the months inside it."""
 
