@@ -5,3 +5,8 @@ class SharedsvcConfig(AppConfig):
     verbose_name = "Users and audit"
     name = "sharedsvc"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from sharedsvc.api.strict import install
+
+        install()
