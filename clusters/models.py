@@ -261,20 +261,38 @@ class Cluster(models.Model):
         return f"{self.name} ({self.code})"
 
 
+def current_member_condition(user, *, cluster_field: str = "cluster_id", today=None) -> Q:
+    """A `Q` on rows that have a cluster (named by `cluster_field`): the user's department
+    is a current member of that cluster today (`joined_on <= today < leaves_on`). The one
+    definition of "fellow member" for every queryset; former and future members are
+    outsiders."""
+    if not (user and user.is_authenticated and user.is_active and user.acts_for_department):
+        return Q(pk__in=[])
+    today = today or timezone.localdate()
+    clusters = (
+        Membership.objects.active_on(today)
+        .filter(department_id=user.department_id)
+        .values("cluster_id")
+    )
+    return Q(**{f"{cluster_field}__in": clusters})
+
+
 class MembershipQuerySet(models.QuerySet):
-    def visible_to(self, user) -> models.QuerySet:
-        """Administrators and analysts: all. Department roles: their own department's
-        memberships and those of the clusters it belongs to (members see what a departure
-        costs those who stay). Provider managers: their provider's clusters."""
+    def visible_to(self, user, today: datetime.date | None = None) -> models.QuerySet:
+        """Who sees a membership (its usage): administrators and analysts all; department
+        roles their own department's, and the current memberships of the clusters their
+        department is a current member of; provider managers their provider's clusters'.
+        The baseline is a private figure: see `clusters.view_department_private`."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
         if user.reads_everything:
             return self
         if user.acts_for_department:
-            clusters = Membership.objects.filter(department_id=user.department_id).values(
-                "cluster_id"
+            today = today or timezone.localdate()
+            fellows = current_member_condition(user, today=today) & Q(
+                pk__in=Membership.objects.active_on(today).values("pk")
             )
-            return self.filter(Q(department_id=user.department_id) | Q(cluster_id__in=clusters))
+            return self.filter(Q(department_id=user.department_id) | fellows)
         if user.is_provider_manager:
             return self.filter(cluster__provider_id=user.provider_id)
         return self.none()

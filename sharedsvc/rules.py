@@ -4,6 +4,11 @@ import rules
 
 
 @rules.predicate
+def signed_in(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+@rules.predicate
 def is_administrator(user) -> bool:
     return bool(user and user.is_authenticated and user.is_administrator)
 

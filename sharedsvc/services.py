@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 
@@ -12,6 +13,17 @@ from sharedsvc.audit import audit_context
 from sharedsvc.errors import IN_USE, Conflict, integrity_to_validation
 
 M = TypeVar("M", bound=Model)
+
+NOT_ALLOWED = "You may not do this."
+
+
+def require_permission(actor: Any, perm: str, obj: Any = None, message: str = NOT_ALLOWED) -> None:
+    """Services check permission themselves, so a new door cannot forget: a user `actor`
+    must hold `perm` (an app's `rules.py` permission) on `obj`. `actor=None` is the system
+    itself (the periodic jobs, the demo and the management commands run by an operator).
+    """
+    if actor is not None and not actor.has_perm(perm, obj):
+        raise PermissionDenied(message)
 
 
 def validated_save(instance: M, *, actor: Any, exclude: Iterable[str] = ()) -> M:

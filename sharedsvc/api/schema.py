@@ -75,6 +75,22 @@ class AutoSchema(SpectacularAutoSchema):
             content[CSV_MEDIA_TYPE] = {"schema": dict(CSV_SCHEMA)}
         return response
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        # Gated fields (sharedsvc/api/gated.py) are null for readers who may not see them.
+        result = super()._map_serializer(serializer, direction, bypass_extensions)
+        meta = getattr(serializer, "Meta", None)
+        if direction == "response" and meta is not None:
+            properties = result.get("properties", {})
+            for name in getattr(meta, "gated_fields", {}):
+                prop = properties.get(name)
+                if prop is None:
+                    continue
+                if "$ref" in prop:
+                    properties[name] = {"allOf": [prop], "nullable": True}
+                else:
+                    prop["nullable"] = True
+        return result
+
     def _get_filter_parameters(self):
         # django-filter reads an empty value (`?status=`) as "not filtered"; say so.
         parameters = super()._get_filter_parameters()
