@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from knox.models import AuthToken
@@ -15,6 +17,10 @@ settings.STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Each pytest process gets a test database of its own, so two runs on one machine (a
+# developer's and a helper's, or CI's beside a local one) never drop each other's.
+_db = settings.DATABASES["default"]
+_db.setdefault("TEST", {})["NAME"] = f"test_{_db['NAME']}_{os.getpid()}"
 
 
 @pytest.fixture
