@@ -11,7 +11,9 @@
 - withdrawn: Education gave notice on payroll, then withdrew it.
 
 All through the services, so the audit trail, seats and recusals are real. Found again by
-department and cluster on a second run, so nothing is duplicated.
+department and cluster on a second run, so nothing is duplicated. The board's part (votes,
+closing the lapsed case) is `governance.demo.build_exits_and_cases`, which calls
+`build_exits` and then votes: defection does not import governance.
 """
 
 from __future__ import annotations
@@ -20,20 +22,17 @@ import datetime
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
 
 from clusters.models import Membership
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
 from defection.selectors import exit_impact
 from defection.services import exit_request_submit, exit_request_withdraw, exit_requests_complete
-from governance.models import Case
-from governance.services import case_close_due, vote_cast
 from sharedsvc.audit import audit_context
 from sharedsvc.models import User
 from sharedsvc.services import validated_save
 
 
-def _dm(code: str) -> User | None:
+def deputy_minister_of(code: str) -> User | None:
     return User.objects.filter(username=f"{code.lower()}.dm").first()
 
 
@@ -47,7 +46,7 @@ def _submit(demo, department: str, cluster: str, **kwargs: Any) -> ExitRequest |
     if _exists(demo, department, cluster):
         return None
     request = exit_request_submit(
-        actor=_dm(department) or demo.actor,
+        actor=deputy_minister_of(department) or demo.actor,
         department=demo.departments[department],
         from_cluster=demo.clusters[cluster],
         **kwargs,
@@ -56,15 +55,10 @@ def _submit(demo, department: str, cluster: str, **kwargs: Any) -> ExitRequest |
     return request
 
 
-def _votes(case: Case, choices: dict[str, tuple[str, str]]) -> None:
-    for code, (choice, reason) in choices.items():
-        case.refresh_from_db()
-        if not case.is_open:
-            break  # decided early: the remaining seats could no longer turn it
-        vote_cast(actor=_dm(code), case=case, choice=choice, reason=reason)
-
-
-def build_exits(demo, today: datetime.date) -> None:
+def build_exits(demo, today: datetime.date) -> dict[str, ExitRequest]:
+    """The exit requests, one in each status. Returns the requests submitted now that went
+    to the board and wait for its votes ("pending", "approved", "rejected", "lapsed");
+    none on a second run."""
     _completed(demo)
     _submit(
         demo,
@@ -75,8 +69,8 @@ def build_exits(demo, today: datetime.date) -> None:
         reason=Reason.COST,
         justification="The PSOA's payroll costs less per employee, and we are a small agency.",
     )
-    if (
-        pending := _submit(
+    submitted = {
+        "pending": _submit(
             demo,
             "LCS",
             "IT-TECH",
@@ -84,17 +78,8 @@ def build_exits(demo, today: datetime.date) -> None:
             to_cluster=demo.clusters["IT-CASC"],
             reason=Reason.SERVICE_QUALITY,
             justification="Incidents take days to resolve; our front-line offices cannot wait.",
-        )
-    ) is not None:
-        _votes(
-            pending.board_case,
-            {
-                "EDUC": ("approve", "The evidence of slow incident resolution is convincing."),
-                "ENV": ("reject", "Give Technology Services a quarter to fix it first."),
-            },
-        )
-    if (
-        approved := _submit(
+        ),
+        "approved": _submit(
             demo,
             "HLTH",
             "FIN-PSOA",
@@ -102,39 +87,16 @@ def build_exits(demo, today: datetime.date) -> None:
             to_cluster=demo.clusters["FIN-CASC"],
             reason=Reason.STRATEGIC,
             justification="Health authorities already use Cascadia; one supplier simplifies our books.",
-        )
-    ) is not None:
-        _votes(
-            approved.board_case,
-            {
-                "EDUC": ("approve", "A reasonable case."),
-                "ENV": ("approve", ""),
-                "JAG": ("approve", "Consistent with the health authorities."),
-                "LCS": ("approve", ""),
-            },
-        )
-    if (
-        rejected := _submit(
+        ),
+        "rejected": _submit(
             demo,
             "JAG",
             "IT-TECH",
             destination=Destination.IN_HOUSE,
             reason=Reason.OTHER,
             justification="Court systems need desk-side support we would rather run ourselves.",
-        )
-    ) is not None:
-        _votes(
-            rejected.board_case,
-            {
-                "EDUC": ("reject", "Running desktops alone costs more than sharing them."),
-                "ENV": ("reject", "No evidence that the shared service falls short."),
-                "FIN": ("reject", "The business case does not show a saving."),
-                "HLTH": ("approve", "Courts have special needs."),
-                "LCS": ("abstain", ""),
-            },
-        )
-    if (
-        lapsed := _submit(
+        ),
+        "lapsed": _submit(
             demo,
             "SDPR",
             "HR-PSOA",
@@ -142,15 +104,8 @@ def build_exits(demo, today: datetime.date) -> None:
             to_provider=demo.providers["CASCADIA"],
             reason=Reason.COST,
             justification="Cascadia quoted 12% less for the same HR services.",
-        )
-    ) is not None:
-        _votes(lapsed.board_case, {"EDUC": ("abstain", "")})
-        # Its fortnight ran out without a quorum.
-        now = timezone.now()
-        Case.objects.filter(pk=lapsed.board_case.pk).update(
-            opened_at=now - datetime.timedelta(days=16), closes_at=now - datetime.timedelta(days=2)
-        )
-        case_close_due(actor=demo.actor, as_of=now)
+        ),
+    }
     if (
         withdrawn := _submit(
             demo,
@@ -161,7 +116,10 @@ def build_exits(demo, today: datetime.date) -> None:
             justification="We considered running payroll with the school districts' system.",
         )
     ) is not None:
-        exit_request_withdraw(actor=_dm("EDUC") or demo.actor, exit_request=withdrawn)
+        exit_request_withdraw(
+            actor=deputy_minister_of("EDUC") or demo.actor, exit_request=withdrawn
+        )
+    return {key: request for key, request in submitted.items() if request is not None}
 
 
 def _completed(demo) -> None:
@@ -195,7 +153,7 @@ def _completed(demo) -> None:
                 needs_board=False,
                 impact=exit_impact(cluster=old.cluster, department_id=old.department_id),
                 new_membership=new,
-                requested_by=_dm("ENV") or demo.actor,
+                requested_by=deputy_minister_of("ENV") or demo.actor,
                 requested_on=old.leaves_on - datetime.timedelta(days=old.cluster.notice_days),
             ),
             actor=demo.actor,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, Q, Value, When
 from django.utils import timezone
 
-from clusters.models import Cluster, Department, Membership, Provider
+from clusters.models import Cluster, Department, Membership, Provider, current_member_condition
+from clusters.rules import board_seat_departments
 from sharedsvc.audit import tracked
 
 
@@ -37,30 +38,74 @@ class ExitStatus(models.TextChoices):
 OPEN_STATUSES = (ExitStatus.SCHEDULED, ExitStatus.PENDING_BOARD)
 
 
+# Always true / never true, as conditions that compile in a WHERE and in an annotation.
+EVERY_ROW = Q(pk__isnull=False)
+NO_ROW = Q(pk__isnull=True)
+
+
+def _signed_in(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def board_seat_condition(user) -> Q:
+    """The user holds a board seat today: a deputy minister who is some active main
+    department's `deputy_minister` (an EXISTS, evaluated once per query, not per row).
+    Board rights follow the seat, not the role alone (a replaced deputy minister holds none)."""
+    if not (_signed_in(user) and user.is_deputy_minister):
+        return NO_ROW
+    return Q(Exists(board_seat_departments(user)))
+
+
+def exit_request_whole_condition(user, *, prefix: str = "", today=None) -> Q:
+    """The one definition of who sees an exit request whole (justification, impact,
+    evidence), as a `Q` on exit requests (`prefix` e.g. "exit_request__" from a case):
+    its department; the fellow *current* members of the cluster it leaves; the provider
+    that runs that cluster; the board (seat holders) once it is a case; analysts and
+    administrators. The destination provider sees the request only in part."""
+    if not _signed_in(user):
+        return NO_ROW
+    if user.reads_everything:
+        return EVERY_ROW
+    condition = NO_ROW
+    if user.acts_for_department:
+        condition |= Q(**{f"{prefix}department_id": user.department_id}) | current_member_condition(
+            user, cluster_field=f"{prefix}from_cluster_id", today=today
+        )
+    if user.is_provider_manager:
+        condition |= Q(**{f"{prefix}from_cluster__provider_id": user.provider_id})
+    if user.is_deputy_minister:
+        condition |= Q(**{f"{prefix}needs_board": True}) & board_seat_condition(user)
+    return condition
+
+
+def exit_request_part_condition(user, *, prefix: str = "") -> Q:
+    """Who sees an exit request in part (who is coming, from where, when, with what usage,
+    the status): the managers of the destination provider."""
+    if not (_signed_in(user) and user.is_provider_manager):
+        return NO_ROW
+    return Q(**{f"{prefix}to_cluster__provider_id": user.provider_id}) | Q(
+        **{f"{prefix}to_provider_id": user.provider_id}
+    )
+
+
 class ExitRequestQuerySet(models.QuerySet):
-    def visible_to(self, user) -> models.QuerySet:
-        """The department's people; fellow members of the cluster it leaves (they bear the
-        cost); the managers of the providers involved; deputy ministers for requests that
-        went to the board; administrators and analysts."""
-        if not (user and user.is_authenticated and user.is_active):
+    def visible_to(self, user, today=None) -> models.QuerySet:
+        """Who sees a request at all: those who see it whole
+        (`exit_request_whole_condition`) and the destination provider (in part)."""
+        if not _signed_in(user):
             return self.none()
-        if user.reads_everything:
-            return self
-        conditions = Q(pk__in=[])
-        if user.acts_for_department:
-            clusters = Membership.objects.filter(department_id=user.department_id).values(
-                "cluster_id"
+        return self.filter(
+            exit_request_whole_condition(user, today=today) | exit_request_part_condition(user)
+        )
+
+    def with_seen_whole(self, user, today=None) -> models.QuerySet:
+        """`seen_whole`: may this user read the request whole? Read by the
+        `defection.view_exitrequest_whole` permission, so a list asks no query per row."""
+        return self.annotate(
+            seen_whole=ExpressionWrapper(
+                exit_request_whole_condition(user, today=today), output_field=BooleanField()
             )
-            conditions |= Q(department_id=user.department_id) | Q(from_cluster_id__in=clusters)
-        if user.is_deputy_minister:
-            conditions |= Q(needs_board=True)
-        if user.is_provider_manager:
-            conditions |= (
-                Q(from_cluster__provider_id=user.provider_id)
-                | Q(to_cluster__provider_id=user.provider_id)
-                | Q(to_provider_id=user.provider_id)
-            )
-        return self.filter(conditions).distinct()
+        )
 
     def with_current_status(self, today=None) -> models.QuerySet:
         """`status_now`: a scheduled request whose date has come is completed."""

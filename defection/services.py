@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,12 +12,14 @@ from django.utils import timezone
 
 from clusters.models import Cluster, Department, Membership, Provider, ProviderKind
 from clusters.services import membership_create, membership_delete, membership_update
+from defection.board import board
 from defection.models import OPEN_STATUSES, Destination, ExitRequest, ExitStatus, Reason
 from defection.selectors import cluster_room, exit_impact
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict, integrity_to_validation
+from sharedsvc.models import User
 from sharedsvc.notify import notify
-from sharedsvc.services import validated_save
+from sharedsvc.services import require_permission, validated_save
 
 NOT_A_MEMBER = "{department} is not a member of {cluster} today, so it has nothing to leave."
 ALREADY_LEAVING = "{department} is already leaving {cluster} on {date}."
@@ -34,6 +37,17 @@ NEEDS_PROVIDER = "Choose the provider to move to."
 NOT_FOR_IN_HOUSE = "Leave this empty for an in-house service."
 CANNOT_WITHDRAW = "This request is {status}; only a scheduled or pending request can be withdrawn before its leave date."
 TOO_LATE_TO_WITHDRAW = "The leave date {date} has come; the move can no longer be withdrawn."
+MAY_NOT_GIVE_NOTICE = (
+    "Only the department's managers, its deputy minister and administrators can give notice for it."
+)
+MAY_NOT_WITHDRAW = (
+    "Only the department's managers, its deputy minister and administrators can withdraw "
+    "its requests."
+)
+SEEN_IN_PART = (
+    "The justification and the cost to those who stay are for the department, the "
+    "cluster's members, its provider and the board."
+)
 
 
 def _format(day: datetime.date) -> str:
@@ -120,6 +134,7 @@ def exit_request_submit(
 ) -> ExitRequest:
     """Give notice. A move to a PSOA cluster is scheduled at once (nobody can block it);
     any other destination goes to the board."""
+    require_permission(actor, "defection.add_exitrequest", department, MAY_NOT_GIVE_NOTICE)
     today = timezone.localdate()
     if destination not in Destination.values:
         raise ValidationError({"destination": "Choose a cluster, a provider or in-house."})
@@ -197,9 +212,7 @@ def exit_request_submit(
         if right_to_leave:
             _schedule(request, actor=actor)
         else:
-            from governance.services import case_open
-
-            case_open(actor=actor, exit_request=request)
+            board().open_case(exit_request=request, actor=actor)
         _tell_cluster(
             request, subject=f"{department.code} gives notice to leave {from_cluster.code}"
         )
@@ -260,6 +273,9 @@ def exit_request_close(*, actor: Any, exit_request: ExitRequest, status: str) ->
 
 def exit_request_withdraw(*, actor: Any, exit_request: ExitRequest) -> ExitRequest:
     """The department changes its mind before the leave date: undo everything."""
+    require_permission(
+        actor, "defection.withdraw_exitrequest", exit_request.department, MAY_NOT_WITHDRAW
+    )
     today = timezone.localdate()
     with transaction.atomic(), audit_context(actor=actor):
         request = ExitRequest.objects.select_for_update().get(pk=exit_request.pk)
@@ -276,11 +292,9 @@ def exit_request_withdraw(*, actor: Any, exit_request: ExitRequest) -> ExitReque
                 membership_delete(actor=actor, membership=new)
             membership_update(actor=actor, membership=request.membership, leaves_on=None)
         else:
-            from governance.services import case_withdraw
-
             request.status = ExitStatus.WITHDRAWN
             validated_save(request, actor=actor)
-            case_withdraw(actor=actor, exit_request=request)
+            board().withdraw_case(exit_request=request, actor=actor)
         _tell_cluster(
             request,
             subject=f"{request.department.code} withdraws its notice to leave {request.from_cluster.code}",
@@ -298,20 +312,49 @@ def exit_requests_complete(*, actor: Any = None, today: datetime.date | None = N
 
 
 def _tell_cluster(request: ExitRequest, *, subject: str) -> None:
-    """The cluster's other members and the provider's managers hear of it, after commit."""
-    from sharedsvc.models import User
-
-    members = Membership.objects.filter(
-        cluster=request.from_cluster, leaves_on__isnull=True
-    ).exclude(department=request.department)
+    """The cluster's other current members and the provider's managers hear of it, after
+    commit."""
+    fellows = (
+        Membership.objects.active_on(timezone.localdate())
+        .filter(cluster=request.from_cluster)
+        .exclude(department=request.department)
+    )
     recipients = User.objects.filter(is_active=True).filter(
-        department_id__in=members.values("department_id")
+        department_id__in=fellows.values("department_id")
     ) | User.objects.filter(is_active=True, provider_id=request.from_cluster.provider_id)
-    notify(to=recipients.values_list("email", flat=True), subject=subject, body=describe(request))
+    notify_readers(request, recipients, subject=subject, body=describe)
 
 
-def describe(request: ExitRequest) -> str:
-    impact = request.impact or {}
+def notify_readers(
+    request: ExitRequest,
+    recipients: Iterable[User],
+    *,
+    subject: str,
+    body: Any,
+    footer: str = "",
+) -> None:
+    """Email each recipient what they may read of the request: `body(request, whole=...)`
+    whole for those with `defection.view_exitrequest_whole`, in part for the others (the
+    destination provider). The gate is asked per recipient, so an email never shows more
+    than the page."""
+    plain = ExitRequest.objects.get(pk=request.pk)  # no reader's annotation on it
+    whole: list[str] = []
+    part: list[str] = []
+    for user in recipients:
+        if user.has_perm("defection.view_exitrequest_whole", plain):
+            whole.append(user.email)
+        else:
+            part.append(user.email)
+    if whole:
+        notify(to=whole, subject=subject, body=body(request, whole=True) + footer)
+    if part:
+        notify(to=part, subject=subject, body=body(request, whole=False) + footer)
+
+
+def describe(request: ExitRequest, *, whole: bool = True) -> str:
+    """The request in words: in part (who, from which cluster, where to, when, with what
+    usage, the status) and, for those who see it whole, the reason, justification and the
+    cost to those who stay."""
     lines = [
         f"{request.department.name} ({request.department.code}) — exit request for {request.from_cluster.name}.",
         f"Status: {request.get_status_display()}. Leave date: {_format(request.leave_on)}.",
@@ -319,8 +362,15 @@ def describe(request: ExitRequest) -> str:
         + (f" ({request.to_cluster.code})" if request.to_cluster else "")
         + (f" ({request.to_provider.code})" if request.to_provider else "")
         + ".",
-        f"Reason: {request.get_reason_display()}.",
+        f"Usage: {request.membership.usage_units} "
+        f"({request.from_cluster.service.charging_unit}s served).",
     ]
+    if not whole:
+        lines.append(SEEN_IN_PART)
+        return "\n".join(lines)
+    impact = request.impact or {}
+    lines.append(f"Reason: {request.get_reason_display()}.")
+    lines.append(f"Justification: {request.justification}")
     if impact.get("period"):
         lines.append(
             f"Cost per unit, from the {impact['period']} pool: {impact['unit_cost_before']} before, "

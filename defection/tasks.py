@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from defection.services import exit_requests_complete
+
 
 @shared_task
 def complete_due_exits() -> int:
-    from defection.services import exit_requests_complete
-
     return exit_requests_complete()

@@ -269,8 +269,10 @@ def _exit_request_get(request: HttpRequest, pk: int) -> ExitRequest:
     return get_object_or_404(
         cast(ExitRequestQuerySet, ExitRequest.objects.visible_to(request.user))
         .with_current_status()
+        .with_seen_whole(request.user)
         .select_related(
             "department",
+            "membership",
             "from_cluster__service",
             "from_cluster__provider",
             "to_cluster__provider",
@@ -306,12 +308,16 @@ def exit_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user.has_perm("defection.withdraw_exitrequest", exit_request.department)
         and _withdraw_refusal(exit_request) is None
     )
+    # The destination provider reads the request in part: no justification, no impact.
+    seen_whole = request.user.has_perm("defection.view_exitrequest_whole", exit_request)
     return render(
         request,
         "defection/exit_request_detail.html",
         {
             "exit_request": exit_request,
-            "impact": impact_view(exit_request.impact),
+            "seen_whole": seen_whole,
+            "seen_in_part_message": services.SEEN_IN_PART,
+            "impact": impact_view(exit_request.impact if seen_whole else None),
             "case": _board_case(exit_request),
             "may_withdraw": may_withdraw,
             "charging_unit": exit_request.from_cluster.service.charging_unit,
@@ -360,12 +366,18 @@ def exit_request_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(requests, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     user = cast(User, request.user)  # signed in: login_required
+    # Whoever may give notice for their own department is told where to do it.
+    own_department = (
+        user.department
+        if user.department_id and user.has_perm("defection.add_exitrequest", user.department)
+        else None
+    )
     return render(
         request,
         "defection/exit_request_list.html",
         {
             "page": page,
             "exit_requests": page.object_list,
-            "own_department": user.department if user.acts_for_department else None,
+            "own_department": own_department,
         },
     )

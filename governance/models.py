@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 
 from clusters.models import Department
-from defection.models import ExitRequest
+from clusters.rules import board_seat_departments
+from defection.models import EVERY_ROW, NO_ROW, ExitRequest, exit_request_whole_condition
 from sharedsvc.audit import tracked
 
 REASON_MAX_LENGTH = 2000
@@ -29,12 +30,46 @@ class Choice(models.TextChoices):
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
-        """Deputy ministers read every case; others see a case when they may see its request."""
+        """A case is seen with its exit request (`ExitRequest.objects.visible_to`): the
+        board's seat holders (the seat, not the role), the parties (the department, the
+        current and the proposed provider), the cluster's current members, analysts and
+        administrators."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
-        if user.reads_everything or user.is_deputy_minister:
-            return self
         return self.filter(exit_request__in=ExitRequest.objects.visible_to(user))
+
+    def with_votes_shown(self, user) -> models.QuerySet:
+        """`votes_shown`: may this user see the other seats' votes and the tally? Read by
+        `governance.view_case_votes` (no query per row)."""
+        return self.annotate(
+            votes_shown=ExpressionWrapper(votes_shown_condition(user), output_field=BooleanField())
+        )
+
+    def with_seat_of(self, user) -> models.QuerySet:
+        """`user_seat_department_id`: the department of the seat this user holds on the case
+        today (None without one), so a page finds the user's seat without another query."""
+        departments = (
+            board_seat_departments(user)
+            if user and user.is_authenticated and user.is_deputy_minister
+            else Department.objects.none()
+        )
+        return self.annotate(
+            user_seat_department_id=Subquery(
+                Seat.objects.filter(case_id=OuterRef("pk"), department__in=departments).values(
+                    "department_id"
+                )[:1]
+            )
+        )
+
+    def with_request_seen_whole(self, user) -> models.QuerySet:
+        """`request_seen_whole`: may this user read the case's request whole (its
+        justification, impact and evidence)? See `defection.view_exitrequest_whole`."""
+        return self.annotate(
+            request_seen_whole=ExpressionWrapper(
+                exit_request_whole_condition(user, prefix="exit_request__"),
+                output_field=BooleanField(),
+            )
+        )
 
 
 @tracked()
@@ -108,20 +143,37 @@ class Seat(models.Model):
         return not self.recused
 
 
+def votes_shown_condition(user) -> Q:
+    """The one rule for the votes of a case (each seat's vote and the tally), as a `Q` on
+    cases. Once a case is decided, whoever sees the case sees its votes. While it is open
+    they are seen by analysts and administrators, and by a seat holder once their own seat
+    has voted (so no seat is swayed by the others before it votes). Nobody else sees them
+    early: not the department's managers, even once their deputy minister has voted, nor
+    the providers or members."""
+    if not (user and user.is_authenticated and user.is_active):
+        return NO_ROW
+    if user.reads_everything:
+        return EVERY_ROW
+    condition = ~Q(status=CaseStatus.OPEN)
+    if user.is_deputy_minister:
+        condition |= Q(
+            Exists(
+                Vote.objects.filter(
+                    case_id=OuterRef("pk"), department__in=board_seat_departments(user)
+                )
+            )
+        )
+    return condition
+
+
 class VoteQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
-        """Votes are seen with their case; a deputy minister sees the other seats' votes on
-        an open case only once their own seat has voted."""
+        """A case's votes are seen together or not at all, by those `votes_shown_condition`
+        names among those who see the case."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
-        visible = self.filter(case__in=Case.objects.visible_to(user))
-        if user.reads_everything:
-            return visible
-        voted = Vote.objects.filter(department_id=user.department_id).values("case_id")
-        return visible.filter(
-            ~Q(case__status=CaseStatus.OPEN)
-            | Q(case_id__in=voted)
-            | Q(department_id=user.department_id)
+        return self.filter(
+            case__in=Case.objects.visible_to(user).filter(votes_shown_condition(user))
         )
 
 

@@ -12,11 +12,18 @@ from django.utils import timezone
 
 from clusters.models import Department
 from defection.models import ExitRequest, ExitStatus
+from defection.services import (
+    describe,
+    exit_request_approve,
+    exit_request_close,
+    notify_readers,
+)
 from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Seat, Vote
+from governance.rules import seat_department_ids
 from governance.selectors import case_tally, describe_decision
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict, Forbidden
-from sharedsvc.notify import notify
+from sharedsvc.models import User
 from sharedsvc.services import validated_save
 
 CASE_CLOSED = "This case is {status}; votes closed at its decision."
@@ -74,11 +81,12 @@ def case_open(
         seats = Seat.objects.filter(case=case, recused=False).select_related(
             "department__deputy_minister"
         )
-        notify(
-            to=[seat.department.deputy_minister.email for seat in seats],
+        notify_readers(
+            exit_request,
+            [seat.department.deputy_minister for seat in seats],
             subject=f"Board case opened: {exit_request.department.code} asks to leave {exit_request.from_cluster.code}",
-            body=_case_text(case)
-            + f"\nVoting closes {timezone.localtime(case.closes_at):%d %B %Y %H:%M}.",
+            body=_case_text(case),
+            footer=f"\nVoting closes {timezone.localtime(case.closes_at):%d %B %Y %H:%M}.",
         )
     return case
 
@@ -131,14 +139,11 @@ def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple
 
 
 def _seat_of(actor: Any, case: Case) -> Seat:
-    department = getattr(actor, "department", None)
-    if not (
-        getattr(actor, "is_deputy_minister", False)
-        and department is not None
-        and department.deputy_minister_id == actor.pk
-    ):
+    """The actor's seat on the case: they must hold a board seat today
+    (`governance.add_vote`), and their department must have an eligible seat on it."""
+    if actor is None or not actor.has_perm("governance.add_vote"):
         raise Forbidden(NO_SEAT)
-    seat = Seat.objects.filter(case=case, department=department).first()
+    seat = Seat.objects.filter(case=case, department_id__in=seat_department_ids(actor)).first()
     if seat is None:
         raise Forbidden(NO_SEAT)
     if seat.recused:
@@ -148,8 +153,6 @@ def _seat_of(actor: Any, case: Case) -> Seat:
 
 
 def _decide(case: Case, *, tally, actor: Any, now: datetime.datetime) -> None:
-    from defection.services import exit_request_approve, exit_request_close
-
     if not tally.has_quorum:
         status = CaseStatus.LAPSED
     else:
@@ -222,19 +225,20 @@ def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = 
             locked.save(update_fields=["reminded_at"])
             dm = seat.department.deputy_minister
             if dm is not None:
-                notify(
-                    to=[dm.email],
+                notify_readers(
+                    seat.case.exit_request,
+                    [dm],
                     subject=f"Reminder: your vote on case {seat.case_id} closes soon",
-                    body=_case_text(seat.case)
-                    + f"\nVoting closes {timezone.localtime(seat.case.closes_at):%d %B %Y %H:%M}.",
+                    body=_case_text(seat.case),
+                    footer=f"\nVoting closes {timezone.localtime(seat.case.closes_at):%d %B %Y %H:%M}.",
                 )
             sent += 1
     return sent
 
 
 def _tell_parties(case: Case, request: ExitRequest) -> None:
-    from sharedsvc.models import User
-
+    """The requester and both providers hear the decision, each as much of the request as
+    they may read (the destination provider: in part)."""
     providers = [request.from_cluster.provider_id]
     proposed = request.to_cluster.provider_id if request.to_cluster else request.to_provider_id
     if proposed:
@@ -244,18 +248,32 @@ def _tell_parties(case: Case, request: ExitRequest) -> None:
     ) | User.objects.filter(is_active=True, provider_id__in=providers)
     if request.requested_by is not None:
         recipients = recipients | User.objects.filter(pk=request.requested_by_id)
-    notify(
-        to=recipients.values_list("email", flat=True),
+    notify_readers(
+        request,
+        recipients.distinct(),
         subject=f"Board decision on case {case.pk}: {case.get_status_display().lower()}",
-        body=_case_text(case) + f"\n{case.decision_rule}",
+        body=_case_text(case),
+        footer=f"\n{case.decision_rule}",
     )
 
 
-def _case_text(case: Case) -> str:
-    from defection.services import describe
+def _case_text(case: Case):
+    """The case in words, whole or in part: a body for `notify_readers`."""
 
-    return (
-        f"Case {case.pk}.\n"
-        + describe(case.exit_request)
-        + f"\nJustification: {case.exit_request.justification}"
-    )
+    def body(request: ExitRequest, *, whole: bool) -> str:
+        return f"Case {case.pk}.\n" + describe(request, whole=whole)
+
+    return body
+
+
+class GovernanceBoard:
+    """The board as `defection.board` knows it: registered by `GovernanceConfig.ready`."""
+
+    def open_case(self, *, exit_request: ExitRequest, actor: Any) -> None:
+        case_open(actor=actor, exit_request=exit_request)
+
+    def withdraw_case(self, *, exit_request: ExitRequest, actor: Any) -> None:
+        case_withdraw(actor=actor, exit_request=exit_request)
+
+
+BOARD = GovernanceBoard()

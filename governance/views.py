@@ -1,8 +1,9 @@
 """Pages of the board: the cases, a case with its vote form, and the decision record.
 
-Every read goes through `Case.objects.visible_to` and `Vote.objects.visible_to` (a deputy
-minister sees the other seats' votes on an open case only once their own seat has voted);
-every vote through `governance.services.vote_cast`, the same function the API calls.
+Every read goes through `Case.objects.visible_to` and `Vote.objects.visible_to`; the votes
+and tally are shown by `governance.view_case_votes` and the request's justification, impact
+and evidence by `defection.view_exitrequest_whole`, the same rules the API asks. Every vote
+goes through `governance.services.vote_cast`, the same function the API calls.
 Each page runs a constant number of queries whatever the number of cases, seats or votes.
 """
 
@@ -24,8 +25,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from defection.models import Reason
+from defection.services import SEEN_IN_PART
 from governance.forms import VoteForm
 from governance.models import Case, CaseStatus, Choice, RecusalReason, Seat, Vote
+from governance.rules import seat_department_ids
 from governance.selectors import case_tally
 from governance.services import CASE_CLOSED, NO_SEAT, RECUSED, vote_cast
 from servicelevels.selectors import persistent_breaches
@@ -85,12 +88,6 @@ def _request_related(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _holds_a_seat(user: Any) -> bool:
-    """Whoever is a department's deputy minister votes for its seat."""
-    department = getattr(user, "department", None) if user.is_deputy_minister else None
-    return department is not None and department.deputy_minister_id == user.pk
-
-
 # The cases -------------------------------------------------------------------------------
 
 
@@ -107,16 +104,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
     open cases, then the decided ones (the latest first). One query for the cases."""
     user: Any = request.user
     now = timezone.now()
+    seat_ids = seat_department_ids(user)
     cases = _request_related(Case.objects.visible_to(user))
-    if _holds_a_seat(user):
+    if seat_ids:
         cases = cases.annotate(
             my_seat_eligible=Exists(
-                Seat.objects.filter(case=OuterRef("pk"), department_id=user.department_id).filter(
+                Seat.objects.filter(case=OuterRef("pk"), department_id__in=seat_ids).filter(
                     recused=False
                 )
             ),
             my_vote_cast=Exists(
-                Vote.objects.filter(case=OuterRef("pk"), department_id=user.department_id)
+                Vote.objects.filter(case=OuterRef("pk"), department_id__in=seat_ids)
             ),
         )
     waiting: list[CaseRow] = []
@@ -142,7 +140,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "waiting": waiting,
             "other_open": other_open,
             "decided": decided,
-            "holds_a_seat": _holds_a_seat(user),
+            "holds_a_seat": bool(seat_ids),
         },
     )
 
@@ -151,9 +149,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _case_get(user: Any, pk: int) -> Case:
-    """The case with its request, its seats (with their deputy ministers) and the votes the
-    user may see: three queries."""
-    queryset = _request_related(Case.objects.visible_to(user)).prefetch_related(
+    """The case with its request (and whether the user sees its votes and reads the request
+    whole), its seats (with their deputy ministers) and the votes the user may see: three
+    queries."""
+    queryset = _request_related(
+        Case.objects.visible_to(user)
+        .with_votes_shown(user)
+        .with_request_seen_whole(user)
+        .with_seat_of(user)
+    ).prefetch_related(
         Prefetch(
             "seats",
             queryset=Seat.objects.select_related("department__deputy_minister"),
@@ -166,6 +170,7 @@ def _case_get(user: Any, pk: int) -> Case:
     case = queryset.filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
+    case.exit_request.seen_whole = case.request_seen_whole  # for the request's gate
     return case
 
 
@@ -248,9 +253,9 @@ def recusal_labels(seat: Seat) -> list[str]:
 def _position(user: Any, case: Case, now: datetime.datetime) -> Position:
     """The same rules as `vote_cast`, read from the prefetched seats and votes, so the page
     can say why before anyone tries; `vote_cast` still has the last word."""
-    seat = None
-    if _holds_a_seat(user):
-        seat = next((s for s in case.seats.all() if s.department_id == user.department_id), None)
+    seat = next(
+        (s for s in case.seats.all() if s.department_id == case.user_seat_department_id), None
+    )
     vote = None
     if seat is not None:
         vote = next((v for v in case.votes.all() if v.department_id == seat.department_id), None)
@@ -332,24 +337,27 @@ def _case_page(
     user: Any = request.user
     seats = list(case.seats.all())
     votes = list(case.votes.all())
-    # The votes are shown together or not at all: a deputy minister whose seat has not
-    # voted sees at most their own (none), so the tally cannot leak.
-    votes_shown = not case.is_open or position.vote is not None or user.reads_everything
+    # The votes are shown together or not at all (the same rule as the API's tally).
+    votes_shown = user.has_perm("governance.view_case_votes", case)
+    seen_whole = user.has_perm("defection.view_exitrequest_whole", case.exit_request)
     tally = case_tally(case)
+    shows_evidence = seen_whole and case.exit_request.reason == Reason.SERVICE_QUALITY
     return render(
         request,
         "governance/case_detail.html",
         {
             "case": case,
             "exit_request": case.exit_request,
-            "impact": exit_impact_view(case.exit_request.impact),
-            "shows_evidence": case.exit_request.reason == Reason.SERVICE_QUALITY,
+            "seen_whole": seen_whole,
+            "seen_in_part_message": SEEN_IN_PART,
+            "impact": exit_impact_view(case.exit_request.impact if seen_whole else None),
+            "shows_evidence": shows_evidence,
             "breaches": (
                 persistent_breaches(
                     cluster_id=case.exit_request.from_cluster_id,
                     department_id=case.exit_request.department_id,
                 )
-                if case.exit_request.reason == Reason.SERVICE_QUALITY
+                if shows_evidence
                 else []
             ),
             "eligible": [s for s in seats if not s.recused],
@@ -392,17 +400,20 @@ def case_decision(request: HttpRequest, pk: int) -> HttpResponse:
     seats = list(case.seats.all())
     votes = list(case.votes.all())
     voted = {v.department_id for v in votes}
+    seen_whole = user.has_perm("defection.view_exitrequest_whole", case.exit_request)
     return render(
         request,
         "governance/case_decision.html",
         {
             "case": case,
             "exit_request": case.exit_request,
+            "seen_whole": seen_whole,
+            "seen_in_part_message": SEEN_IN_PART,
             "votes": votes,
             "tally": case_tally(case),
             "eligible": [s for s in seats if not s.recused],
             "recused": [(s, recusal_labels(s)) for s in seats if s.recused],
             "not_voted": [s for s in seats if not s.recused and s.department_id not in voted],
-            "impact": exit_impact_view(case.exit_request.impact),
+            "impact": exit_impact_view(case.exit_request.impact if seen_whole else None),
         },
     )

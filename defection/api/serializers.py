@@ -6,6 +6,7 @@ from rest_framework import serializers
 from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Provider
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
+from sharedsvc.api.gated import GatedFieldsMixin
 
 JUSTIFICATION_MAX_LENGTH: int = ExitRequest._meta.get_field("justification").max_length or 10_000
 UNKNOWN_DESTINATION = "Choose cluster, provider or in_house."
@@ -87,7 +88,15 @@ class ImpactField(serializers.JSONField):
         return impact
 
 
-class ExitRequestSerializer(serializers.ModelSerializer):
+# Seen whole by the department, the cluster's current members, its provider, the board
+# and readers; the destination provider reads these as null.
+WHOLE = ("defection.view_exitrequest_whole", "")
+
+
+class ExitRequestSerializer(GatedFieldsMixin, serializers.ModelSerializer):
+    """An exit request. `justification` and `impact` are null for a reader who sees the
+    request only in part (the destination provider). Needs `with_seen_whole(user)`."""
+
     department: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
@@ -113,6 +122,11 @@ class ExitRequestSerializer(serializers.ModelSerializer):
         help_text="The board case's id, or null when the request did not go to the board.",
     )
     impact = ImpactField(read_only=True)
+    usage_units = serializers.IntegerField(
+        source="membership.usage_units",
+        read_only=True,
+        help_text="The leaving department's usage in the cluster it leaves.",
+    )
     requested_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -130,6 +144,7 @@ class ExitRequestSerializer(serializers.ModelSerializer):
             "justification",
             "requested_leave_on",
             "leave_on",
+            "usage_units",
             "status",
             "needs_board",
             "case",
@@ -138,6 +153,7 @@ class ExitRequestSerializer(serializers.ModelSerializer):
             "requested_by",
         ]
         read_only_fields = fields
+        gated_fields = {"justification": WHOLE, "impact": WHOLE}
 
 
 class ExitRequestInputSerializer(serializers.Serializer):

@@ -32,13 +32,14 @@ class SignedIn(BasePermission):
 class ExitRequestViewSet(
     CSVUnpaginatedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
-    """Exit requests (notice to leave a cluster). You see your department's, those of your
-    clusters' other members, those of your provider's clusters, and (deputy ministers) those
-    before the board. The department's managers and its deputy minister give notice
+    """Exit requests (notice to leave a cluster). You see your department's, those of the
+    clusters your department is a member of today, those of your provider's clusters, those
+    before the board while you hold a seat, and (in part: no justification, no impact) those
+    of departments moving to your provider. The department's managers and its deputy minister give notice
     (`POST`) and withdraw it (`POST {id}/withdraw/`); nothing is edited or deleted."""
 
     queryset = ExitRequest.objects.select_related(
-        "department", "from_cluster", "to_cluster", "to_provider", "requested_by"
+        "department", "membership", "from_cluster", "to_cluster", "to_provider", "requested_by"
     )
     serializer_class = serializers.ExitRequestSerializer
     filterset_class = ExitRequestFilter
@@ -50,6 +51,7 @@ class ExitRequestViewSet(
             .get_queryset()
             .visible_to(self.request.user)
             .with_current_status()
+            .with_seen_whole(self.request.user)
             .annotate(case_id=F("board_case__id"))
         )
 

@@ -6,13 +6,15 @@ from rest_framework import serializers
 from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Vote
 from governance.selectors import case_tally
 from governance.services import REASON_TOO_LONG, UNKNOWN_CHOICE
+from sharedsvc.api.gated import GatedFieldsMixin
 
 TALLY_SCHEMA = {
     "type": "object",
     "nullable": True,
     "description": (
-        "Votes so far. Null while the case is open and you may not see its votes yet "
-        "(a deputy minister sees them once their seat has voted)."
+        "Votes so far. Null while the case is open and you may not see its votes yet: "
+        "a seat holder sees them once their seat has voted, analysts and administrators "
+        "always, everyone else once the case is decided."
     ),
     "properties": {
         "approve": {"type": "integer"},
@@ -28,16 +30,9 @@ class RecusalSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.ChoiceField(choices=RecusalReason.choices))
 
 
-def votes_visible(case: Case, user) -> bool:
-    """What `Vote.objects.visible_to` says, from the prefetched votes: readers always; others
-    once the case is closed or their own seat has voted."""
-    if user.reads_everything or case.status != CaseStatus.OPEN:
-        return True
-    return any(vote.department_id == user.department_id for vote in case.votes.all())
-
-
-class CaseSerializer(serializers.ModelSerializer):
-    """A board case. Needs `seats` (with departments) and `votes` prefetched."""
+class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
+    """A board case. Needs `seats` (with departments) and `votes` prefetched, and
+    `with_votes_shown(user)`: the tally is gated by `governance.view_case_votes`."""
 
     department = serializers.CharField(
         source="exit_request.department.code",
@@ -71,6 +66,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "decision_rule",
         ]
         read_only_fields = fields
+        gated_fields = {"tally": ("governance.view_case_votes", "")}
 
     def get_eligible(self, case: Case) -> list[str]:
         return [seat.department.code for seat in case.seats.all() if not seat.recused]
@@ -91,9 +87,6 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TALLY_SCHEMA)
     def get_tally(self, case: Case) -> dict[str, int] | None:
-        request = self.context.get("request")
-        if request is None or not votes_visible(case, request.user):
-            return None
         return case_tally(case).as_dict()
 
 

@@ -17,19 +17,21 @@ from sharedsvc.api.views import CSVUnpaginatedMixin
 
 class CaseViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
     """The board's cases, with their eligible and recused seats, quorum and tally. Deputy
-    ministers, analysts and administrators read every case; others those of the exit
-    requests they may see. Nobody writes a case: votes decide it."""
+    ministers who hold a seat, analysts and administrators read every case; others those of
+    the exit requests they may see. The tally of an open case is null until you may see its
+    votes. Nobody writes a case: votes decide it."""
 
     queryset = Case.objects.select_related("exit_request__department").prefetch_related(
         Prefetch("seats", queryset=Seat.objects.select_related("department")),
-        # Only what the tally and `votes_visible` read: one query for every case on a page.
+        # Only what the tally reads: one query for every case on a page.
         Prefetch("votes", queryset=Vote.objects.only("id", "case_id", "department_id", "choice")),
     )
     serializer_class = serializers.CaseSerializer
     filterset_class = CaseFilter
 
     def get_queryset(self):
-        return super().get_queryset().visible_to(self.request.user)
+        user = self.request.user
+        return super().get_queryset().visible_to(user).with_votes_shown(user)
 
 
 def _votes(user):
