@@ -102,10 +102,11 @@ def bench() -> int:
     from budgets.demo import build_money
     from budgets.models import ChargebackRun, CostPool, RunStatus
     from budgets.services import chargeback_run
-    from clusters.demo import build_demo, checked_at_once
+    from clusters.demo import checked_at_once
     from clusters.models import Membership
     from sharedsvc.audit import audit_context
     from sharedsvc.periods import format_period, next_month, previous_month
+    from web.demo import build_demo
 
     today = timezone.localdate()
     month = previous_month(today)

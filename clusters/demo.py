@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
 from clusters import services
 from clusters.models import (
@@ -37,10 +36,10 @@ from clusters.models import (
     Standard,
     StandardKind,
 )
+from clusters.users import user_create, user_set_password
 from sharedsvc.audit import audit_context
 from sharedsvc.models import User
 from sharedsvc.roles import Role
-from sharedsvc.users import user_create, user_set_password
 
 SYSTEM_USERNAME = "system"
 SCALE_INVALID = "The scale is a whole number from 1 (the normal demo) up."
@@ -218,34 +217,21 @@ def _system_user() -> User:
     return user
 
 
-def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: bool = True) -> Demo:
-    """Create whatever of the demo world is missing; reset the demo users' passwords.
-
-    `scale` multiplies departments, clusters and memberships; `money=False` leaves out
-    pools, lines and charges (the benchmark charges a month itself).
-    """
-    from budgets.demo import build_money
-    from defection.demo import build_exits
-    from servicelevels.demo import build_returns
-
+def build_organisation(*, today: datetime.date, scale: int = 1) -> Demo:
+    """Create whatever of the demo organisation is missing (departments, providers, the
+    catalogue, clusters, memberships and people) and reset the demo users' passwords.
+    The money, exits and returns are added by the apps above (`web.demo.build_demo`)."""
     if scale < 1:
         raise ValueError(SCALE_INVALID)
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        actor = _system_user()
-        # Two complete fiscal years of history before the current one.
-        demo = Demo(actor=actor, start=_add_years(fiscal_year_start(today), -2), scale=scale)
-        _organisation(demo)
-        _catalogue(demo)
-        _clusters(demo)
-        _memberships(demo, today)
-        _scale(demo)
-        _people(demo)
-        if money:
-            build_money(demo, today)
-            # Exit requests come after the pools, so their impact has a pool to work from.
-            build_exits(demo, today)
-            build_returns(demo, today)
+    actor = _system_user()
+    # Two complete fiscal years of history before the current one.
+    demo = Demo(actor=actor, start=_add_years(fiscal_year_start(today), -2), scale=scale)
+    _organisation(demo)
+    _catalogue(demo)
+    _clusters(demo)
+    _memberships(demo, today)
+    _scale(demo)
+    _people(demo)
     return demo
 
 

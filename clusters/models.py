@@ -15,6 +15,7 @@ from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 
 from sharedsvc.audit import tracked
+from sharedsvc.roles import Role
 
 CODE_VALIDATOR = RegexValidator(
     r"^[A-Z0-9][A-Z0-9_-]*$",
@@ -24,6 +25,14 @@ CODE_VALIDATOR = RegexValidator(
 
 def code_field() -> models.CharField:
     return models.CharField(max_length=32, unique=True, validators=[CODE_VALIDATOR])
+
+
+DEPUTY_MINISTER_OF_ANOTHER = (
+    "The deputy minister must be a user with the deputy minister role in this department."
+)
+CLUSTER_SERVICE_LOCKED = (
+    "This cluster has members, so its service cannot change; open a new cluster instead."
+)
 
 
 class VisibleToAll(models.QuerySet):
@@ -58,6 +67,15 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        # Board rights follow this field, so it takes only a deputy minister of this very
+        # department (any other user would gain a seat, or another department's).
+        dm = self.deputy_minister
+        if dm is not None and not (
+            dm.role == Role.DEPUTY_MINISTER and self.pk is not None and dm.department_id == self.pk
+        ):
+            raise ValidationError({"deputy_minister": DEPUTY_MINISTER_OF_ANOTHER})
 
 
 class ProviderKind(models.TextChoices):

@@ -129,6 +129,11 @@ rules.add_perm("clusters.read_provider", reads_everything | manages_provider)
 rules.add_perm("clusters.read_board", reads_board)
 
 # Writes of the organisation: administrators only; everyone signed in reads it.
-for model in ("department", "provider", "service", "standard", "cluster", "membership"):
+for model in ("department", "provider", "service", "standard", "cluster"):
     for action in ("add", "change", "delete"):
         rules.add_perm(f"clusters.{action}_{model}", is_administrator)
+# Memberships (object: the member department): administrators, and the department's own
+# managers through the exit flow (the right to leave moves their own memberships). Asked
+# without an object, as the API's write permission does, only administrators pass.
+for action in ("add", "change", "delete"):
+    rules.add_perm(f"clusters.{action}_membership", is_administrator | owns_department)

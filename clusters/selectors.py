@@ -57,10 +57,9 @@ def department_memberships(*, user, department: Department) -> QuerySet[Membersh
 
 def sees_all_memberships_of_department(*, user, department: Department) -> bool:
     """Whether `visible_to` shows this user every membership of the department (as
-    opposed to only those of clusters the user's department or provider is in)."""
-    return user.reads_everything or (
-        user.acts_for_department and user.department_id == department.pk
-    )
+    opposed to only those of clusters the user's department or provider is in): those who
+    see the department's private figures."""
+    return user.has_perm("clusters.view_department_private", department)
 
 
 def cluster_get(*, user, code: str) -> Cluster:
@@ -148,7 +147,7 @@ def service_catalogue(*, user) -> QuerySet[Service]:
 
 def provider_clusters(*, user) -> QuerySet[Cluster]:
     """The clusters of a provider manager's own provider (1 query)."""
-    if not user.is_provider_manager:
+    if user.provider_id is None:
         return Cluster.objects.none()
     return (
         Cluster.objects.visible_to(user)

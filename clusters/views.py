@@ -74,8 +74,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
             "sees_all": sees_all,
             "cannot_see_message": CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
             "partial_message": SOME_DEPARTMENT_MEMBERSHIPS,
-            "is_own": request.user.acts_for_department
-            and request.user.department_id == department.pk,
+            "is_own": request.user.department_id == department.pk,
             "leavable": leavable,
             "current_memberships": current_memberships,
         },
@@ -106,15 +105,9 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     cluster = selectors.cluster_get(user=user, code=code)
     members = list(selectors.cluster_members(user=user, cluster=cluster))
-    # Who may see members is decided by Membership.visible_to; here we only tell apart
+    # Who may see members is decided by Membership.visible_to; the same rule tells apart
     # "none visible to you" from "none at all" for the message.
-    sees_members = (
-        user.reads_everything
-        or (user.is_provider_manager and user.provider_id == cluster.provider_id)
-        or (
-            user.acts_for_department and any(m.department_id == user.department_id for m in members)
-        )
-    )
+    sees_members = user.has_perm("clusters.view_cluster_members", cluster)
     current_usage = sum(m.usage_units for m in members if m.status in CURRENT_STATUSES)
     departures = list(
         selectors.cluster_departures(user=user, cluster=cluster, today=timezone.localdate())

@@ -10,36 +10,36 @@ def navigation(request) -> dict:
     items: list[tuple[str, str]] = []
     if user is not None and user.is_authenticated:
         items.append(("Home", reverse("home")))
-        if user.acts_for_department and user.department_id:
-            items.append(
-                ("My department", reverse("clusters:department", args=[user.department.code]))
-            )
-            items.append(
-                ("Budget", reverse("budgets:department-budget", args=[user.department.code]))
-            )
+        # Each item asks the gate (the apps' rules.py permissions); a user's department and
+        # provider are set only for the roles that act for one.
+        department = user.department if user.department_id else None
+        provider = user.provider if user.provider_id else None
+        if department is not None and user.has_perm("clusters.act_for_department", department):
+            code = department.code
+            items.append(("My department", reverse("clusters:department", args=[code])))
+            if user.has_perm("clusters.view_department_private", department):
+                items.append(("Budget", reverse("budgets:department-budget", args=[code])))
             items.append(("Exit requests", reverse("defection:exit-request-list")))
             items.append(
                 (
                     "Service levels",
-                    reverse("servicelevels:department-service-levels", args=[user.department.code]),
+                    reverse("servicelevels:department-service-levels", args=[code]),
                 )
             )
-        if user.is_deputy_minister or user.reads_everything:
-            # The board's cases: deputy ministers vote on them, analysts and
-            # administrators read them.
+        if user.has_perm("clusters.read_board"):
+            # The board's cases: seat holders vote on them, analysts and administrators
+            # read them.
             items.append(("Cases", reverse("governance:case-list")))
-        if user.is_provider_manager and user.provider_id:
-            items.append(("Cost pools", reverse("budgets:cost-pools", args=[user.provider.code])))
-            items.append(
-                ("Scorecard", reverse("servicelevels:scorecard", args=[user.provider.code]))
-            )
+        if provider is not None and user.has_perm("clusters.read_provider", provider):
+            items.append(("Cost pools", reverse("budgets:cost-pools", args=[provider.code])))
+            items.append(("Scorecard", reverse("servicelevels:scorecard", args=[provider.code])))
         items.append(("Clusters", reverse("clusters:cluster-list")))
         items.append(("Services", reverse("clusters:service-list")))
         items.append(("Departments", reverse("clusters:department-list")))
-        if user.reads_everything:
+        if user.has_perm("sharedsvc.read_everything"):
             items.append(("Overview", reverse("servicelevels:overview")))
             items.append(("Chargeback", reverse("budgets:chargeback")))
-        if user.is_administrator:
+        if user.has_perm("sharedsvc.use_admin"):
             items.append(("Admin", reverse("admin:index")))
         items.append(("API", reverse("api-docs")))
     path = request.path

@@ -39,4 +39,6 @@ def reads_everything(user) -> bool:
 
 
 rules.add_perm("sharedsvc.view_audit", reads_everything)
+rules.add_perm("sharedsvc.read_everything", reads_everything)
+rules.add_perm("sharedsvc.use_admin", is_administrator)
 rules.add_perm("sharedsvc.manage_users", is_administrator)

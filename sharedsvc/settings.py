@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "defection",
     "governance",
     "servicelevels",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
 ]
 
-ROOT_URLCONF = "sharedsvc.urls"
+ROOT_URLCONF = "web.urls"
 WSGI_APPLICATION = "sharedsvc.wsgi.application"
 
 TEMPLATES = [

@@ -1,13 +1,8 @@
-"""The start page and sign-in."""
+"""Sign-in."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from clusters import selectors
 
 # What the sign-in form says, in GOV.UK's words (tests reuse these).
 ENTER_USERNAME = "Enter your username"
@@ -28,17 +23,3 @@ class SignInForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].error_messages["required"] = ENTER_USERNAME
         self.fields["password"].error_messages["required"] = ENTER_PASSWORD
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    return render(
-        request,
-        "sharedsvc/home.html",
-        {
-            "department": user.department if user.acts_for_department else None,
-            "provider": user.provider if user.is_provider_manager else None,
-            "provider_clusters": list(selectors.provider_clusters(user=user)),
-        },
-    )

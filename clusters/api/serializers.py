@@ -11,6 +11,7 @@ from clusters.models import (
     Service,
     Standard,
 )
+from sharedsvc.api.gated import GatedFieldsMixin
 from sharedsvc.models import User
 
 UNKNOWN_CODE = "No {model} has the code “{{value}}”."
@@ -117,7 +118,7 @@ class ClusterSerializer(serializers.ModelSerializer):
         extra_kwargs = {"capacity": {"min_value": 1}}
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(GatedFieldsMixin, serializers.ModelSerializer):
     department = code_of(Department)
     cluster = code_of(Cluster)
     status = serializers.ChoiceField(choices=MembershipStatus.choices, read_only=True)
@@ -135,3 +136,6 @@ class MembershipSerializer(serializers.ModelSerializer):
             "status",
         ]
         extra_kwargs = {"baseline_annual_cost": {"min_value": 0}, "usage_units": {"min_value": 1}}
+        # A department's baseline is its own private figure (DESIGN.md, "Who sees what"):
+        # fellow members and providers see its usage, not what it used to spend.
+        gated_fields = {"baseline_annual_cost": ("clusters.view_department_private", "department")}

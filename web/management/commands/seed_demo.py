@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from clusters.demo import SCALE_INVALID, build_demo
+from clusters.demo import SCALE_INVALID
+from web.demo import build_demo
 
 
 def scale(value: str) -> int:

@@ -15,10 +15,11 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from clusters.models import Department, Provider
+from clusters.services import department_update
 from sharedsvc.audit import audit_context
 from sharedsvc.models import User
 from sharedsvc.roles import DEPARTMENT_ROLES, Role
-from sharedsvc.services import validated_save
+from sharedsvc.services import model_delete, model_update, require_permission, validated_save
 
 UNKNOWN_ROLE = "Unknown role '{role}'. Choose one of: {choices}."
 USERNAME_TAKEN = "A user named '{username}' already exists; nothing was changed."
@@ -75,6 +76,7 @@ def user_create(
     A password that is given must pass the password validators; with none, the user gets
     a random one (read it back from `user.generated_password`).
     """
+    require_permission(actor, "sharedsvc.manage_users")
     checked_role = _role(role)
     _check_ties(checked_role, department, provider)
     if User.objects.filter(username__iexact=username).exists():
@@ -101,12 +103,21 @@ def user_create(
     with transaction.atomic(), audit_context(actor=actor):
         validated_save(user, actor=actor)
         if checked_role == Role.DEPUTY_MINISTER:
-            from clusters.services import department_update
-
             assert department is not None  # checked by _check_ties
             department_update(actor=actor, department=department, deputy_minister=user)
     user.generated_password = password if generated else None  # type: ignore[attr-defined]
     return user
+
+
+def user_update(*, actor: Any, user: User, **data: Any) -> User:
+    """Change a user's details, role or ties (the database checks each role's ties)."""
+    require_permission(actor, "sharedsvc.manage_users")
+    return model_update(user, actor=actor, data=data)
+
+
+def user_delete(*, actor: Any, user: User) -> None:
+    require_permission(actor, "sharedsvc.manage_users")
+    model_delete(user, actor=actor)
 
 
 def user_set_password(*, actor: Any, user: User, password: str | None = None) -> str:

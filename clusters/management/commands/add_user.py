@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from clusters.models import Department, Provider
+from clusters.users import api_token_create, user_create
 from sharedsvc.roles import Role
-from sharedsvc.users import api_token_create, user_create
 
 UNKNOWN_DEPARTMENT = "There is no department with code '{code}'."
 UNKNOWN_PROVIDER = "There is no provider with code '{code}'."

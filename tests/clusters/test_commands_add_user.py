@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from knox.models import AuthToken
 
 from clusters.models import Department
-from sharedsvc.management.commands.add_user import UNKNOWN_DEPARTMENT, UNKNOWN_PROVIDER
+from clusters.management.commands.add_user import UNKNOWN_DEPARTMENT, UNKNOWN_PROVIDER
 from sharedsvc.models import User
 from sharedsvc.roles import Role
-from sharedsvc.users import (
+from clusters.users import (
     DEPARTMENT_NOT_ALLOWED,
     DEPARTMENT_REQUIRED,
     PROVIDER_NOT_ALLOWED,

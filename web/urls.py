@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from sharedsvc import views
+from sharedsvc import views as sign_in
+from web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,14 +11,14 @@ urlpatterns = [
         "accounts/login/",
         auth_views.LoginView.as_view(
             template_name="registration/login.html",
-            authentication_form=views.SignInForm,
+            authentication_form=sign_in.SignInForm,
             redirect_authenticated_user=True,
         ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("sharedsvc.api.urls")),
+    path("api/v1/", include("web.api_urls")),
     path("", include("clusters.urls")),
     path("", include("budgets.urls")),
     path("", include("defection.urls")),
