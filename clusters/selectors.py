@@ -3,10 +3,9 @@ and every row through the model's `visible_to(user)` gate."""
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from clusters.models import (
@@ -17,7 +16,6 @@ from clusters.models import (
     Service,
     Standard,
 )
-from defection.models import OPEN_STATUSES, ExitRequest, ExitStatus
 
 
 def _check_code(code: str) -> None:
@@ -38,21 +36,6 @@ def department_get(*, user, code: str) -> Department:
         return Department.objects.visible_to(user).select_related("deputy_minister").get(code=code)
     except Department.DoesNotExist:
         raise Http404("No such department.") from None
-
-
-def department_memberships(*, user, department: Department) -> QuerySet[Membership]:
-    """The department's memberships this user may see, with their cluster, service and
-    provider, and the id of the membership's open exit request if any (1 query)."""
-    open_request = ExitRequest.objects.filter(
-        membership=OuterRef("pk"), status__in=OPEN_STATUSES
-    ).values("pk")[:1]
-    return (
-        Membership.objects.visible_to(user)
-        .filter(department=department)
-        .select_related("cluster__service", "cluster__provider")
-        .annotate(open_exit_request_id=Subquery(open_request))
-        .order_by("cluster__service__name", "-joined_on", "cluster__code")
-    )
 
 
 def sees_all_memberships_of_department(*, user, department: Department) -> bool:
@@ -81,21 +64,6 @@ def cluster_members(*, user, cluster: Cluster) -> QuerySet[Membership]:
         .filter(cluster=cluster)
         .select_related("department")
         .order_by("department__name", "-joined_on")
-    )
-
-
-def cluster_departures(*, user, cluster: Cluster, today: datetime.date) -> QuerySet[ExitRequest]:
-    """Members' notices to leave this cluster that are still pending (scheduled for a day
-    to come, or waiting for the board), those this user may see, with their department
-    (1 query)."""
-    return (
-        ExitRequest.objects.visible_to(user)
-        .filter(from_cluster=cluster)
-        .filter(
-            Q(status=ExitStatus.PENDING_BOARD) | Q(status=ExitStatus.SCHEDULED, leave_on__gt=today)
-        )
-        .select_related("department")
-        .order_by("leave_on", "department__name", "pk")
     )
 
 

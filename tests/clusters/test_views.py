@@ -9,16 +9,16 @@ import pytest
 
 from clusters.forms import UNKNOWN_SERVICE
 from clusters.models import Cluster, Department, Membership, Service, Standard
-from clusters.views import (
-    CANNOT_SEE_CLUSTER_MEMBERS,
-    CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
-    SOME_DEPARTMENT_MEMBERSHIPS,
-)
 from sharedsvc.roles import Role
 from tests.factories import (
     ClusterFactory,
     StandardFactory,
     UserFactory,
+)
+from web.views import (
+    CANNOT_SEE_CLUSTER_MEMBERS,
+    CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
+    SOME_DEPARTMENT_MEMBERSHIPS,
 )
 
 PAGES = [
