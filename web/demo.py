@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from budgets.demo import build_money
 from clusters.demo import Demo, build_organisation
-from defection.demo import build_exits
+from governance.demo import build_exits_and_cases
 from servicelevels.demo import build_returns
 
 
@@ -24,7 +24,8 @@ def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: boo
         demo = build_organisation(today=today, scale=scale)
         if money:
             build_money(demo, today)
-            # Exit requests come after the pools, so their impact has a pool to work from.
-            build_exits(demo, today)
+            # Exit requests (and the board cases they open) come after the pools, so their
+            # impact has a pool to work from.
+            build_exits_and_cases(demo, today)
             build_returns(demo, today)
     return demo
