@@ -132,8 +132,10 @@ rules.add_perm("clusters.read_board", reads_board)
 for model in ("department", "provider", "service", "standard", "cluster"):
     for action in ("add", "change", "delete"):
         rules.add_perm(f"clusters.{action}_{model}", is_administrator)
-# Memberships (object: the member department): administrators, and the department's own
-# managers through the exit flow (the right to leave moves their own memberships). Asked
-# without an object, as the API's write permission does, only administrators pass.
+# Memberships through the API and the admin: administrators. The services that move a
+# membership (object: the member department) also let in the department's own managers
+# (the right to leave moves their own memberships) and the board (a decided case
+# schedules the move); the doors above still ask the administrators-only permissions.
 for action in ("add", "change", "delete"):
-    rules.add_perm(f"clusters.{action}_membership", is_administrator | owns_department)
+    rules.add_perm(f"clusters.{action}_membership", is_administrator)
+rules.add_perm("clusters.move_membership", is_administrator | owns_department | holds_board_seat)

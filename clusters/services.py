@@ -149,7 +149,7 @@ def membership_create(
     baseline_annual_cost: Decimal = Decimal("0.00"),
 ) -> Membership:
     """Add a department to a cluster; overlapping memberships of one service are refused."""
-    require_permission(actor, "clusters.add_membership", department)
+    require_permission(actor, "clusters.move_membership", department)
     return model_create(
         Membership,
         actor=actor,
@@ -166,12 +166,12 @@ def membership_create(
 
 
 def membership_update(*, actor: Any, membership: Membership, **data: Any) -> Membership:
-    require_permission(actor, "clusters.change_membership", membership.department)
+    require_permission(actor, "clusters.move_membership", membership.department)
     if "cluster" in data:
         data["service_id"] = data["cluster"].service_id
     return model_update(membership, actor=actor, data=data)
 
 
 def membership_delete(*, actor: Any, membership: Membership) -> None:
-    require_permission(actor, "clusters.delete_membership", membership.department)
+    require_permission(actor, "clusters.move_membership", membership.department)
     model_delete(membership, actor=actor)

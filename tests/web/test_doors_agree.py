@@ -1,0 +1,223 @@
+"""The doors agree (issue 9): for every persona and every object that has both a page and
+an API detail, the page answers 200 exactly when the API does, and every money figure on
+the page is one that the API gives the same user.
+
+"A money figure" is a number with two decimals in the page's <main> (percentages left
+out). The API's figures are the decimals of the object's detail and of the lists that
+carry the same object's figures (members, charges, pools, reports), filtered to it, and
+the differences between two of them (pages show "change" columns). A page that shows a
+figure the API withholds from that user (another department's baseline, a destination
+provider's view of the impact) fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from typing import Any
+
+import pytest
+from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from budgets.services import budget_line_create, chargeback_run, cost_pool_create
+from defection.models import Destination, Reason
+from defection.services import exit_request_submit
+from governance.services import vote_cast
+from tests.matrix import PERSONAS
+from tests.personas import World
+
+MONEY = re.compile(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])(?!\s*%)")
+API_DECIMAL = re.compile(r"^-?\d+\.\d{2,4}$")
+# The fiscal years of the personas' world (memberships from April 2025).
+YEARS = ("2025-26", "2026-27")
+MAIN = re.compile(r"<main\b.*?</main>", re.S)
+
+
+@dataclass
+class Scenario:
+    world: World
+    exit_request_id: int
+    case_id: int
+    run_id: int
+
+
+@dataclass
+class Pair:
+    name: str
+    page: Callable[[Scenario], str]
+    api: Callable[[Scenario], str]
+    # Lists that carry the same object's figures for the API side of the comparison.
+    sources: Callable[[Scenario], list[str]]
+
+
+def _cluster_sources(code: str) -> list[str]:
+    return [
+        f"/api/v1/memberships/?cluster={code}&page_size=1000",
+        f"/api/v1/charges/?cluster={code}&page_size=1000",
+        f"/api/v1/cost-pools/?cluster={code}&page_size=1000",
+        f"/api/v1/reports/cluster-costs/?cluster={code}&page_size=1000",
+        *[f"/api/v1/reports/benefits/?cluster={code}&fiscal_year={y}" for y in YEARS],
+    ]
+
+
+def _department_sources(code: str) -> list[str]:
+    return [
+        f"/api/v1/memberships/?department={code}&page_size=1000",
+        f"/api/v1/charges/?department={code}&page_size=1000",
+        f"/api/v1/budget-lines/?department={code}&page_size=1000",
+        *[f"/api/v1/reports/benefits/?department={code}&fiscal_year={y}" for y in YEARS],
+    ]
+
+
+PAIRS = [
+    *[
+        Pair(
+            f"department {code}",
+            lambda s, c=code: f"/departments/{c}/",
+            lambda s, c=code: f"/api/v1/departments/{c}/",
+            lambda s, c=code: _department_sources(c),
+        )
+        for code in ("LCS", "ENV", "TECH")
+    ],
+    *[
+        Pair(
+            f"cluster {code}",
+            lambda s, c=code: f"/clusters/{c}/",
+            lambda s, c=code: f"/api/v1/clusters/{c}/",
+            lambda s, c=code: _cluster_sources(c),
+        )
+        for code in ("PAY-PSOA", "PAY-TECH", "IT-TECH")
+    ],
+    *[
+        Pair(
+            f"cluster performance {code}",
+            lambda s, c=code: f"/clusters/{c}/performance/",
+            lambda s, c=code: f"/api/v1/clusters/{c}/",
+            lambda s, c=code: _cluster_sources(c),
+        )
+        for code in ("PAY-PSOA", "PAY-TECH", "IT-TECH")
+    ],
+    Pair(
+        "exit request",
+        lambda s: f"/exit-requests/{s.exit_request_id}/",
+        lambda s: f"/api/v1/exit-requests/{s.exit_request_id}/",
+        lambda s: _cluster_sources("PAY-PSOA"),
+    ),
+    Pair(
+        "case",
+        lambda s: f"/cases/{s.case_id}/",
+        lambda s: f"/api/v1/cases/{s.case_id}/",
+        lambda s: [f"/api/v1/exit-requests/{s.exit_request_id}/", *_cluster_sources("PAY-PSOA")],
+    ),
+    Pair(
+        "chargeback run",
+        lambda s: f"/chargeback/runs/{s.run_id}/",
+        lambda s: f"/api/v1/chargeback-runs/{s.run_id}/",
+        lambda s: [],
+    ),
+]
+
+
+@pytest.fixture
+def scenario(world: World) -> Scenario:
+    """Money and a board case in the personas' world, written by the system (actor None)."""
+    month = datetime.date(2026, 10, 1)
+    budget_line_create(
+        actor=None,
+        department=world.lcs,
+        fiscal_year="2026-27",
+        service=world.payroll,
+        allocated=Decimal("500000.00"),
+    )
+    cost_pool_create(actor=None, cluster=world.pay_psoa, period=month, amount=Decimal("70000.00"))
+    cost_pool_create(actor=None, cluster=world.pay_tech, period=month, amount=Decimal("21000.00"))
+    cost_pool_create(actor=None, cluster=world.it_tech, period=month, amount=Decimal("35350.00"))
+    run = chargeback_run(actor=None, period=month)
+    # ENV asks to move from the PSOA's payroll to TECH's: a board case, and TECH's provider
+    # manager (the destination) may read the request only in part.
+    request = exit_request_submit(
+        actor=world.other_manager,
+        department=world.env,
+        from_cluster=world.pay_psoa,
+        destination=Destination.CLUSTER,
+        to_cluster=world.pay_tech,
+        reason=Reason.COST,
+        justification="Technology quotes 20% less per payslip.",
+    )
+    case = request.board_case
+    vote_cast(actor=world.deputy_minister, case=case, choice="approve")
+    return Scenario(world=world, exit_request_id=request.pk, case_id=case.pk, run_id=run.pk)
+
+
+def _api_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        _, key = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def _decimals(value: Any) -> set[Decimal]:
+    if isinstance(value, dict):
+        return set().union(*(_decimals(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_decimals(v) for v in value)) if value else set()
+    if isinstance(value, str) and API_DECIMAL.match(value):
+        # Unit costs have four decimals in the API; pages show them to the cent.
+        return {Decimal(value).quantize(Decimal("0.01"))}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {Decimal(str(value)).quantize(Decimal("0.01"))}
+    return set()
+
+
+def _page_figures(html: str) -> set[Decimal]:
+    main = MAIN.search(html)
+    text = main.group(0) if main else html
+    return {Decimal(m.replace(",", "")) for m in MONEY.findall(text)}
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
+def test_page_and_api_agree(scenario: Scenario, pair: Pair):
+    disagreements = []
+    checked_figures = 0
+    for persona in PERSONAS:
+        user = scenario.world.personas()[persona]
+        page_client = Client()
+        if user is not None:
+            page_client.force_login(user)
+        page = page_client.get(pair.page(scenario))
+        api = _api_client(user)
+        detail = api.get(pair.api(scenario))
+        if (page.status_code == 200) != (detail.status_code == 200):
+            disagreements.append(f"{persona}: page {page.status_code}, API {detail.status_code}")
+            continue
+        if page.status_code != 200:
+            continue
+        given = _decimals(detail.json())
+        for url in pair.sources(scenario):
+            response = api.get(url)
+            if response.status_code == 200:
+                given |= _decimals(response.json())
+        given |= {abs(a - b) for a, b in combinations(given, 2)}
+        shown = _page_figures(page.content.decode())
+        checked_figures += len(shown)
+        extra = sorted(abs(f) for f in shown if abs(f) not in given)
+        if extra:
+            disagreements.append(f"{persona}: page shows {extra}, which the API does not give")
+    assert disagreements == []
+    if pair.name.startswith(("exit request", "case", "cluster performance")):
+        # These pages show money to someone: the comparison must have had figures to check.
+        assert checked_figures > 0
+
+
+def test_a_figure_only_the_page_shows_is_caught():
+    # The comparison itself: a figure on the page that no API source gives is reported.
+    html = "<main><p>Baseline 123,456.00 and 99.50% met</p></main>"
+    assert _page_figures(html) == {Decimal("123456.00")}
+    assert Decimal("123456.00") not in _decimals({"amount": "100.00", "rate": "99.50"})
