@@ -68,15 +68,24 @@ class ChargeFilter(PeriodRangeFilterSet):
         field_name="budget_line_id",
         min_value=1,
         max_value=2**63 - 1,  # a bigint: larger would fail in the database, not here
-        help_text="A budget line's id.",
+        help_text="A budget line's id (only charges whose budget you see).",
+        method="filter_private",
     )
     unfunded = StrictBooleanFilter(
-        field_name="budget_line", lookup_expr="isnull", help_text="true or false."
+        field_name="budget_line__isnull",
+        help_text="true or false (only charges whose budget you see).",
+        method="filter_private",
     )
 
     class Meta:
         model = Charge
         fields = ["department", "cluster", "provider", "service", "unfunded"]
+
+    def filter_private(self, queryset, name, value):
+        # Whether a charge is on a budget line is the department's private figure: a
+        # filter on it keeps only the charges whose budget the reader sees, or it would
+        # tell a provider which customers have no budget line.
+        return queryset.private_to(self.request.user).filter(**{name: value})
 
 
 class ChargebackRunFilter(PeriodRangeFilterSet):

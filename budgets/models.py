@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from clusters.models import Cluster, Department, Membership, Service
+from clusters.models import Cluster, Department, Service, current_member_condition
 from sharedsvc.audit import tracked
 from sharedsvc.periods import validate_fiscal_year
 
@@ -113,7 +113,8 @@ class BudgetLine(models.Model):
 class CostPoolQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
         """Administrators and analysts: all; provider managers: their provider's clusters;
-        department roles: the clusters their department has belonged to."""
+        department roles: the clusters their department is a current member of (former and
+        future members are outsiders)."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
         if user.reads_everything:
@@ -121,10 +122,7 @@ class CostPoolQuerySet(models.QuerySet):
         if user.is_provider_manager:
             return self.filter(cluster__provider_id=user.provider_id)
         if user.acts_for_department:
-            clusters = Membership.objects.filter(department_id=user.department_id).values(
-                "cluster_id"
-            )
-            return self.filter(cluster_id__in=clusters)
+            return self.filter(current_member_condition(user))
         return self.none()
 
 
@@ -168,16 +166,29 @@ class CostPool(models.Model):
 
 class ChargeQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
-        """Departments see their own charges; provider managers the charges raised on their
-        clusters; administrators and analysts all."""
+        """A department's charges in a cluster: the department, the fellow current members
+        (they share one pool by usage), the provider running the cluster, administrators
+        and analysts. Whether a charge is on a budget line is the department's private
+        figure (`clusters.view_department_private`, asked per field)."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.reads_everything:
+            return self
+        if user.acts_for_department:
+            return self.filter(Q(department_id=user.department_id) | current_member_condition(user))
+        if user.is_provider_manager:
+            return self.filter(cluster__provider_id=user.provider_id)
+        return self.none()
+
+    def private_to(self, user) -> models.QuerySet:
+        """The charges whose department's private figures (is it on a budget line?) this
+        user sees: the queryset form of `clusters.view_department_private`."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
         if user.reads_everything:
             return self
         if user.acts_for_department:
             return self.filter(department_id=user.department_id)
-        if user.is_provider_manager:
-            return self.filter(cluster__provider_id=user.provider_id)
         return self.none()
 
 

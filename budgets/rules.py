@@ -1,12 +1,20 @@
-"""Who may write the money side.
+"""The money side's gate, built on `clusters.rules`.
 
-Budget lines: the department's own managers (and its deputy minister) and administrators.
-Cost pools: the provider's managers and administrators. Chargeback runs: administrators.
-Object permissions take the department (budget lines) or the cluster (cost pools).
+Budget lines (object: the department, or none for the role check before the body is read):
+the department's own managers (and its deputy minister) and administrators write them; the
+department, analysts and administrators read them. Cost pools (object: the cluster, or
+none): the provider that runs the cluster and administrators write them. A provider's pool
+pages (object: the provider): its managers, analysts and administrators read them, its
+managers and administrators enter them. Chargeback runs: administrators start them,
+analysts follow them.
+
+Rows: each model's `visible_to(user)`; fields: a charge's `budget_line` and `unfunded` are
+the department's private figures (`clusters.view_department_private` on its department).
 """
 
 import rules
 
+from clusters.rules import manages_provider, owns_department, runs_cluster
 from sharedsvc.rules import (
     acts_for_department,
     is_administrator,
@@ -16,24 +24,26 @@ from sharedsvc.rules import (
 
 
 @rules.predicate
-def own_department(user, department) -> bool:
-    return department is None or getattr(department, "pk", department) == user.department_id
+def no_object(user, obj) -> bool:
+    # The role check before the body is read: the role alone decides.
+    return obj is None
 
 
-@rules.predicate
-def own_cluster(user, cluster) -> bool:
-    return cluster is None or cluster.provider_id == user.provider_id
-
-
-can_budget = is_administrator | (acts_for_department & own_department)
-can_pool = is_administrator | (is_provider_manager & own_cluster)
+can_budget = is_administrator | (acts_for_department & (no_object | owns_department))
+can_pool = is_administrator | (is_provider_manager & (no_object | runs_cluster))
 
 for action in ("add", "change", "delete"):
     rules.add_perm(f"budgets.{action}_budgetline", can_budget)
     rules.add_perm(f"budgets.{action}_costpool", can_pool)
 rules.add_perm("budgets.add_chargebackrun", is_administrator)
 
-# Reading: budget lines are for the department's people, administrators and analysts;
-# chargeback runs for administrators and analysts.
-rules.add_perm("budgets.view_budgetline", reads_everything | acts_for_department)
+# Reading: budget lines are the department's private figures (with a department: that
+# department's people; without: the roles that may hold any).
+rules.add_perm(
+    "budgets.view_budgetline",
+    reads_everything | (acts_for_department & (no_object | owns_department)),
+)
 rules.add_perm("budgets.view_chargebackrun", reads_everything)
+# A provider's cost pool pages (object: the provider).
+rules.add_perm("budgets.read_provider_pools", reads_everything | manages_provider)
+rules.add_perm("budgets.enter_provider_pools", is_administrator | manages_provider)

@@ -22,19 +22,11 @@ RUNS_SHOWN = 50
 # Budgets ------------------------------------------------------------------------------
 
 
-def reads_budget_of(user, department: Department) -> bool:
-    """Budgets stay with the customer: the department's own people, administrators and
-    analysts (the same rule as BudgetLine.visible_to)."""
-    return user.reads_everything or (
-        user.acts_for_department and user.department_id == department.pk
-    )
-
-
 def budget_department_get(*, user, code: str) -> Department:
     """The department whose budget the user may read; any other is 404, since even the
     existence of another department's budget is private (1 query)."""
     department = department_get(user=user, code=code)
-    if not reads_budget_of(user, department):
+    if not user.has_perm("budgets.view_budgetline", department):
         raise Http404("No such budget.")
     return department
 
@@ -109,16 +101,6 @@ def services(*, user) -> list[Service]:
 
 
 # Cost pools ---------------------------------------------------------------------------
-
-
-def reads_pools_of(user, provider: Provider) -> bool:
-    """A provider's pools are for its own managers, administrators and analysts."""
-    return user.reads_everything or (user.is_provider_manager and user.provider_id == provider.pk)
-
-
-def enters_pools_for(user, provider: Provider) -> bool:
-    """Who may enter a provider's pools: its own managers and administrators."""
-    return user.is_administrator or (user.is_provider_manager and user.provider_id == provider.pk)
 
 
 def provider_get(*, user, code: str) -> Provider:

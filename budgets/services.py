@@ -11,12 +11,19 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from budgets import tasks
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
 from clusters.models import Cluster, Department, Service
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict
-from sharedsvc.periods import fiscal_year_of, format_period, month_start, next_month
-from sharedsvc.services import model_create, model_delete, model_update
+from sharedsvc.periods import (
+    fiscal_year_bounds,
+    fiscal_year_of,
+    format_period,
+    month_start,
+    next_month,
+)
+from sharedsvc.services import model_create, model_delete, model_update, require_permission
 
 PERIOD_NOT_ENDED = "{period} has not ended yet; a month can be charged once it is over."
 PERIOD_IN_FUTURE = "{period} is in the future; enter costs for months that have begun."
@@ -24,6 +31,9 @@ POOL_ALREADY_CHARGED = (
     "{period} has already been charged for this cluster, so its cost pool can no longer change."
 )
 LINE_HAS_CHARGES = "This budget line has charges against it, so it cannot be deleted."
+NOT_YOUR_DEPARTMENT = "You may only manage the budget lines of your own department."
+NOT_YOUR_CLUSTER = "You may only enter cost pools for your own provider's clusters."
+RUNS_FOR_ADMINISTRATORS = "Only administrators start chargeback runs."
 
 
 # Budget lines ------------------------------------------------------------------------
@@ -50,8 +60,6 @@ def budget_line_create(
 
 
 def _attach_unfunded_charges(line: BudgetLine) -> int:
-    from sharedsvc.periods import fiscal_year_bounds
-
     start, end = fiscal_year_bounds(line.fiscal_year)
     return Charge.objects.filter(
         department_id=line.department_id,
@@ -63,13 +71,22 @@ def _attach_unfunded_charges(line: BudgetLine) -> int:
 
 
 def budget_line_update(
-    *, actor: Any, budget_line: BudgetLine, allocated: Decimal, **ignored: Any
+    *, actor: Any, budget_line: BudgetLine, allocated: Decimal | None = None, **ignored: Any
 ) -> BudgetLine:
-    """Only the allocation changes; department, year and service identify the line."""
+    """Only the allocation changes; department, year and service identify the line (a
+    change naming none of what may change leaves the line as it is)."""
+    require_permission(
+        actor, "budgets.change_budgetline", budget_line.department_id, NOT_YOUR_DEPARTMENT
+    )
+    if allocated is None:
+        return budget_line
     return model_update(budget_line, actor=actor, data={"allocated": allocated})
 
 
 def budget_line_delete(*, actor: Any, budget_line: BudgetLine) -> None:
+    require_permission(
+        actor, "budgets.delete_budgetline", budget_line.department_id, NOT_YOUR_DEPARTMENT
+    )
     if budget_line.charges.exists():
         raise Conflict(LINE_HAS_CHARGES)
     model_delete(budget_line, actor=actor)
@@ -92,6 +109,7 @@ def _check_not_charged(cluster: Cluster, period: datetime.date) -> None:
 def cost_pool_create(
     *, actor: Any, cluster: Cluster, period: datetime.date, amount: Decimal
 ) -> CostPool:
+    require_permission(actor, "budgets.add_costpool", cluster, NOT_YOUR_CLUSTER)
     period = month_start(period)
     _check_pool_period(period)
     _check_not_charged(cluster, period)
@@ -103,9 +121,13 @@ def cost_pool_create(
 
 
 def cost_pool_update(
-    *, actor: Any, cost_pool: CostPool, amount: Decimal, **ignored: Any
+    *, actor: Any, cost_pool: CostPool, amount: Decimal | None = None, **ignored: Any
 ) -> CostPool:
-    """A pool may be corrected until its month is charged; after that it is history."""
+    """A pool may be corrected until its month is charged; after that it is history (a
+    change naming none of what may change leaves the pool as it is)."""
+    require_permission(actor, "budgets.change_costpool", cost_pool.cluster, NOT_YOUR_CLUSTER)
+    if amount is None:
+        return cost_pool
     with transaction.atomic():
         # Lock the pool so a chargeback and a correction cannot interleave.
         locked = CostPool.objects.select_for_update().get(pk=cost_pool.pk)
@@ -114,6 +136,7 @@ def cost_pool_update(
 
 
 def cost_pool_delete(*, actor: Any, cost_pool: CostPool) -> None:
+    require_permission(actor, "budgets.delete_costpool", cost_pool.cluster, NOT_YOUR_CLUSTER)
     _check_not_charged(cost_pool.cluster, cost_pool.period)
     model_delete(cost_pool, actor=actor)
 
@@ -197,18 +220,18 @@ def check_period_ended(period: datetime.date, today: datetime.date | None = None
 
 def chargeback_request(*, actor: Any, period: datetime.date) -> ChargebackRun:
     """Queue a chargeback of a month; the worker runs it once this transaction commits."""
-    from budgets.tasks import chargeback_execute_task
-
+    require_permission(actor, "budgets.add_chargebackrun", message=RUNS_FOR_ADMINISTRATORS)
     period = month_start(period)
     check_period_ended(period)
     with transaction.atomic(), audit_context(actor=actor):
         run = ChargebackRun.objects.create(period=period, requested_by=actor)
-        transaction.on_commit(partial(chargeback_execute_task.delay, run.pk))
+        transaction.on_commit(partial(tasks.chargeback_execute_task.delay, run.pk))
     return run
 
 
 def chargeback_run(*, actor: Any, period: datetime.date) -> ChargebackRun:
     """Charge a month now (the command and tests); the same work as a queued run."""
+    require_permission(actor, "budgets.add_chargebackrun", message=RUNS_FOR_ADMINISTRATORS)
     period = month_start(period)
     check_period_ended(period)
     with audit_context(actor=actor):

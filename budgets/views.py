@@ -39,6 +39,7 @@ from budgets.forms import (
 )
 from budgets.models import ZERO, BudgetLine, Charge, RunStatus
 from clusters.models import Department
+from clusters.rules import owns_department
 from sharedsvc.errors import Conflict
 from sharedsvc.models import User
 from sharedsvc.periods import (
@@ -287,7 +288,7 @@ def department_budget(request: Request, code: str) -> HttpResponse:
         "budgets/department_budget.html",
         {
             "department": department,
-            "is_own": user.acts_for_department and user.department_id == department.pk,
+            "is_own": owns_department(user, department),
             "fiscal_year": fiscal_year,
             "year_form": year_form,
             "lines": lines,
@@ -348,9 +349,9 @@ def budget_line_change(request: Request, code: str, pk: int) -> HttpResponse:
 
 def _pools_provider(request: Request, code: str, *, write: bool):
     provider = selectors.provider_get(user=request.user, code=code)
-    if not selectors.reads_pools_of(request.user, provider):
+    if not request.user.has_perm("budgets.read_provider_pools", provider):
         raise PermissionDenied(NOT_YOUR_POOLS)
-    if write and not selectors.enters_pools_for(request.user, provider):
+    if write and not request.user.has_perm("budgets.enter_provider_pools", provider):
         raise PermissionDenied(READ_ONLY_POOLS)
     return provider
 
@@ -365,7 +366,7 @@ def cost_pools(request: Request, code: str) -> HttpResponse:
     pool or upload a CSV file of many, for those who may."""
     user = request.user
     provider = _pools_provider(request, code, write=request.method == "POST")
-    may_enter = selectors.enters_pools_for(user, provider)
+    may_enter = user.has_perm("budgets.enter_provider_pools", provider)
     today = timezone.localdate()
     years = selectors.pool_fiscal_years(user=user, provider=provider, today=today)
     year_form, fiscal_year = _choose_year(request, years, fiscal_year_of(today))

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 
-from clusters.models import Cluster, Department, Direction, Membership, Standard
+from clusters.models import Cluster, Department, Direction, Standard, current_member_condition
 from sharedsvc.audit import tracked
 
 
@@ -33,8 +33,9 @@ def met_expression(prefix: str = "") -> Case:
 
 class MeasurementQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
-        """Providers see their clusters' returns; departments the returns about them and their
-        clusters; administrators and analysts all."""
+        """Providers see their clusters' returns; departments the returns about them and those
+        of the clusters they are a current member of (former and future members are
+        outsiders); administrators and analysts all."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
         if user.reads_everything:
@@ -42,10 +43,7 @@ class MeasurementQuerySet(models.QuerySet):
         if user.is_provider_manager:
             return self.filter(cluster__provider_id=user.provider_id)
         if user.acts_for_department:
-            clusters = Membership.objects.filter(department_id=user.department_id).values(
-                "cluster_id"
-            )
-            return self.filter(Q(department_id=user.department_id) | Q(cluster_id__in=clusters))
+            return self.filter(Q(department_id=user.department_id) | current_member_condition(user))
         return self.none()
 
     def with_met(self) -> models.QuerySet:

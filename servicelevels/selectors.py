@@ -187,6 +187,24 @@ def compliance_by_member(*, start: datetime.date, end: datetime.date) -> list[di
     return _rows(COMPLIANCE_SQL, {"start": start, "end": end})
 
 
+COMPLIANCE_BY_MONTH_SQL = f"""
+SELECT m.period, COUNT(*) FILTER (WHERE {MET_SQL}) AS met, COUNT(*) AS total
+FROM servicelevels_measurement m
+JOIN clusters_standard s ON s.id = m.standard_id
+WHERE m.cluster_id = %(cluster)s AND m.period >= %(start)s AND m.period < %(end)s
+GROUP BY m.period
+ORDER BY m.period
+"""
+
+
+def compliance_by_month(
+    *, cluster_id: int, start: datetime.date, end: datetime.date
+) -> list[dict[str, Any]]:
+    """A cluster's returns met and received per month in [start, end), over every member:
+    its compliance, which is public like its prices. One query."""
+    return _rows(COMPLIANCE_BY_MONTH_SQL, {"cluster": cluster_id, "start": start, "end": end})
+
+
 def compliance_by_cluster(*, start: datetime.date, end: datetime.date) -> dict[int, Decimal | None]:
     totals: dict[int, list[int]] = {}
     for row in compliance_by_member(start=start, end=end):
@@ -278,8 +296,8 @@ members AS (
     FROM members m, fy
     GROUP BY m.department_id, m.cluster_id
 )
-SELECT d.code AS department, c.code AS cluster, sv.code AS service, p.code AS provider,
-       ROUND(pm.baseline, 2) AS baseline, COALESCE(ch.charged, 0) AS charged,
+SELECT pm.department_id, d.code AS department, c.code AS cluster, sv.code AS service,
+       p.code AS provider, ROUND(pm.baseline, 2) AS baseline, COALESCE(ch.charged, 0) AS charged,
        ROUND(pm.baseline, 2) - COALESCE(ch.charged, 0) AS benefit
 FROM per_member pm
 JOIN clusters_department d ON d.id = pm.department_id
@@ -302,8 +320,10 @@ def benefits(
 ) -> dict[str, Any]:
     """Per membership (department and cluster) in a fiscal year: the baseline pro rata to
     days of membership, what was charged, and the benefit; summed per cluster and per
-    service. A cluster whose benefit over the last complete fiscal year is negative is
-    flagged. Two queries."""
+    service, each total with the ids of the departments that contribute to it
+    (`departments`; `flag_departments` for the flag's year). A cluster whose benefit over
+    the last complete fiscal year is negative is flagged. Two queries. Unscoped: doors ask
+    `servicelevels.rules` which rows and totals a reader sees."""
     start, end = fiscal_year_bounds(fiscal_year)
     params = {
         "start": start,
@@ -321,23 +341,36 @@ def benefits(
     else:
         lc_start, lc_end = fiscal_year_bounds(last_complete)
         flag_rows = _rows(BENEFITS_SQL, {**params, "start": lc_start, "end": lc_end})
-    negative = {}
+    negative: dict[str, Decimal] = {}
+    flag_departments: dict[str, set[int]] = {}
     for row in flag_rows:
         negative[row["cluster"]] = negative.get(row["cluster"], Decimal("0")) + row["benefit"]
+        flag_departments.setdefault(row["cluster"], set()).add(row["department_id"])
     clusters: dict[str, dict[str, Any]] = {}
     services: dict[str, dict[str, Any]] = {}
     for row in members:
         for key, bucket in ((row["cluster"], clusters), (row["service"], services)):
             total = bucket.setdefault(
-                key, {"baseline": Decimal("0"), "charged": Decimal("0"), "benefit": Decimal("0")}
+                key,
+                {
+                    "baseline": Decimal("0"),
+                    "charged": Decimal("0"),
+                    "benefit": Decimal("0"),
+                    "departments": set(),
+                },
             )
             total["baseline"] += row["baseline"]
             total["charged"] += row["charged"]
             total["benefit"] += row["benefit"]
+            total["departments"].add(row["department_id"])
         clusters[row["cluster"]].update(service=row["service"], provider=row["provider"])
     for code, total in clusters.items():
         total["cluster"] = code
         total["flagged"] = negative.get(code, Decimal("0")) < 0
+        total["flag_departments"] = flag_departments.get(code, set())
+    for totals in (clusters, services):
+        for total in totals.values():
+            total["contributors"] = len(total["departments"])
     return {
         "fiscal_year": fiscal_year,
         "last_complete_fiscal_year": last_complete,
@@ -447,6 +480,7 @@ def alternatives(
             continue
         rows.append(
             {
+                "membership_id": row["membership_id"],
                 "department": row["department"],
                 "cluster": row["cluster"],
                 "service": row["service"],
@@ -478,6 +512,7 @@ __all__ = [
     "cluster_costs",
     "compliance_by_cluster",
     "compliance_by_member",
+    "compliance_by_month",
     "last_complete_month",
     "next_month",
     "persistent_breaches",

@@ -12,14 +12,18 @@ from django.utils import timezone
 
 from clusters.models import Cluster, Department, Membership, Standard
 from servicelevels.models import BreachNotice, Measurement
+from servicelevels.selectors import persistent_breaches
 from sharedsvc.audit import audit_context
+from sharedsvc.models import User
 from sharedsvc.notify import notify
 from sharedsvc.periods import format_period, month_start, next_month
-from sharedsvc.services import validated_save
+from sharedsvc.roles import Role
+from sharedsvc.services import require_permission, validated_save
 
 OTHER_SERVICE = "{standard} is a standard of {service}, not of {cluster}'s service."
 NOT_A_MEMBER = "{department} was not a member of {cluster} in {period}."
 NOT_ENDED = "{period} has not ended yet; returns are for months that are over."
+NOT_YOUR_CLUSTER = "You may only submit and correct returns for your own provider's clusters."
 
 
 def _check(
@@ -56,6 +60,7 @@ def measurement_submit(
     value: Decimal,
 ) -> Measurement:
     """One return. Its submission time decides whether it was on time (by the 10th)."""
+    require_permission(actor, "servicelevels.add_measurement", cluster, NOT_YOUR_CLUSTER)
     period = month_start(period)
     _check(standard=standard, cluster=cluster, department=department, period=period)
     return validated_save(
@@ -91,6 +96,9 @@ def measurement_update(
     *, actor: Any, measurement: Measurement, value: Decimal | None = None
 ) -> Measurement:
     """A correction keeps the original submission time (lateness is not laundered)."""
+    require_permission(
+        actor, "servicelevels.change_measurement", measurement.cluster, NOT_YOUR_CLUSTER
+    )
     if value is None:
         return measurement
     measurement.value = value
@@ -101,9 +109,6 @@ def measurement_update(
 
 def _notify_new_breaches(*, actor: Any) -> int:
     """Tell the provider's managers of each persistent breach once (after commit)."""
-    from servicelevels.selectors import persistent_breaches
-    from sharedsvc.models import User
-
     told = 0
     with audit_context(actor=actor):
         for breach in persistent_breaches():
@@ -117,7 +122,9 @@ def _notify_new_breaches(*, actor: Any) -> int:
                 continue
             told += 1
             managers = User.objects.filter(
-                is_active=True, role="provider_manager", provider__clusters__pk=breach["cluster_id"]
+                is_active=True,
+                role=Role.PROVIDER_MANAGER,
+                provider__clusters__pk=breach["cluster_id"],
             )
             notify(
                 to=managers.values_list("email", flat=True),

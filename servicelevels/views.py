@@ -21,7 +21,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,10 +29,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from clusters.models import CODE_VALIDATOR, Cluster, Department, Membership, Provider, Standard
+from clusters.rules import owns_department
 from defection.models import OPEN_STATUSES, ExitRequest, ExitRequestQuerySet
 from servicelevels import selectors
 from servicelevels.forms import ReturnsUploadForm, choose_range, plain
 from servicelevels.models import Measurement, met_expression
+from servicelevels.rules import benefits_seen_by
 from servicelevels.services import measurements_submit
 from sharedsvc.models import User
 from sharedsvc.periods import (
@@ -46,10 +48,6 @@ from sharedsvc.periods import (
 # Messages people see, reused by the tests.
 NOT_YOUR_SCORECARD = "Only this provider's managers, administrators and analysts see its scorecard."
 NOT_YOUR_RETURNS = "Only this provider's managers and administrators upload its returns."
-NOT_YOUR_CLUSTER = (
-    "Only the cluster's members, its provider's managers, administrators and analysts see "
-    "its performance."
-)
 OVERVIEW_FOR_READERS = "Only administrators and analysts see the overview of every cluster."
 RETURNS_SAVED = "{count} returns saved from {filename}"
 UPLOAD_EXPIRED = (
@@ -226,16 +224,6 @@ def _percent(value: float) -> str:
 # Access ------------------------------------------------------------------------------------
 
 
-def reads_scorecard_of(user, provider: Provider) -> bool:
-    """A provider's scorecard: its own managers, administrators and analysts."""
-    return user.reads_everything or (user.is_provider_manager and user.provider_id == provider.pk)
-
-
-def returns_for(user, provider: Provider) -> bool:
-    """Who may upload a provider's returns: its own managers and administrators."""
-    return user.is_administrator or (user.is_provider_manager and user.provider_id == provider.pk)
-
-
 def _provider(request: Request, code: str) -> Provider:
     return _get_by_code(Provider.objects.visible_to(request.user), code)
 
@@ -273,7 +261,7 @@ def scorecard(request: Request, code: str) -> HttpResponse:
     the compliance rate; a chart of the monthly rate; its persistent breaches."""
     user = request.user
     provider = _provider(request, code)
-    if not reads_scorecard_of(user, provider):
+    if not user.has_perm("servicelevels.view_scorecard", provider):
         raise PermissionDenied(NOT_YOUR_SCORECARD)
     today = timezone.localdate()
     form, start, end, valid = choose_range(request.GET, today=today, months=SCORECARD_MONTHS)
@@ -332,7 +320,7 @@ def scorecard(request: Request, code: str) -> HttpResponse:
             "total": total,
             "chart": chart,
             "breaches": breaches,
-            "may_upload": returns_for(user, provider),
+            "may_upload": user.has_perm("servicelevels.submit_returns", provider),
         },
         status=200 if valid else 400,
     )
@@ -357,7 +345,7 @@ def _rate_summary(
 
 def _returns_provider(request: Request, code: str) -> Provider:
     provider = _provider(request, code)
-    if not returns_for(request.user, provider):
+    if not request.user.has_perm("servicelevels.submit_returns", provider):
         raise PermissionDenied(NOT_YOUR_RETURNS)
     return provider
 
@@ -502,9 +490,7 @@ def department_service_levels(request: Request, code: str) -> HttpResponse:
     people, administrators and analysts: for anyone else it does not exist (404)."""
     user = request.user
     department: Department = _get_by_code(Department.objects.visible_to(user), code)
-    if not (
-        user.reads_everything or (user.acts_for_department and user.department_id == department.pk)
-    ):
+    if not user.has_perm("servicelevels.view_department_service_levels", department):
         raise Http404("No such department.")
     today = timezone.localdate()
     start, end = selectors.window(today)
@@ -585,7 +571,7 @@ def department_service_levels(request: Request, code: str) -> HttpResponse:
         "servicelevels/department_service_levels.html",
         {
             "department": department,
-            "is_own": user.acts_for_department and user.department_id == department.pk,
+            "is_own": owns_department(user, department),
             "months": months,
             "groups": list(groups.values()),
             "breaches": breaches,
@@ -597,21 +583,15 @@ def department_service_levels(request: Request, code: str) -> HttpResponse:
 # A cluster's performance ------------------------------------------------------------------
 
 
-def reads_performance_of(user, cluster: Cluster) -> bool:
-    """Members' people (present or past), the provider's managers, administrators and
-    analysts."""
-    if user.reads_everything:
-        return True
-    if user.is_provider_manager:
-        return user.provider_id == cluster.provider_id
-    if user.acts_for_department:
-        return Membership.objects.filter(cluster=cluster, department_id=user.department_id).exists()
-    return False
-
-
-def _benefit_of(fiscal_year: str, cluster: Cluster) -> dict[str, Any]:
-    report = selectors.benefits(
-        fiscal_year=fiscal_year, provider_id=cluster.provider_id, service_id=cluster.service_id
+def _benefit_of(user: User, fiscal_year: str, cluster: Cluster) -> dict[str, Any]:
+    """The cluster's benefit total of a fiscal year as the benefits report gives it to this
+    user: whole, or its baseline and benefit withheld (with the reason) when fewer than
+    three departments contribute and the user does not read every department's figures."""
+    report = benefits_seen_by(
+        user,
+        selectors.benefits(
+            fiscal_year=fiscal_year, provider_id=cluster.provider_id, service_id=cluster.service_id
+        ),
     )
     found = next((c for c in report["clusters"] if c["cluster"] == cluster.code), None)
     return {"fiscal_year": fiscal_year, "figures": found}
@@ -621,13 +601,15 @@ def _benefit_of(fiscal_year: str, cluster: Cluster) -> dict[str, Any]:
 @require_safe
 def cluster_performance(request: Request, code: str) -> HttpResponse:
     """Cost per unit and compliance month by month (charts and their tables), and the
-    benefit against the members' baselines this fiscal year and the last complete one."""
+    benefit against the members' baselines this fiscal year and the last complete one.
+
+    Cluster prices (cost per unit, compliance) are public to every signed-in user; the
+    benefit is a total over the members' baselines, withheld where it would reveal another
+    department's figures (`servicelevels.rules.benefits_seen_by`, as in the API)."""
     user = request.user
     cluster: Cluster = _get_by_code(
         Cluster.objects.visible_to(user).select_related("service", "provider"), code
     )
-    if not reads_performance_of(user, cluster):
-        raise PermissionDenied(NOT_YOUR_CLUSTER)
     today = timezone.localdate()
     form, start, end, valid = choose_range(request.GET, today=today, months=PERFORMANCE_MONTHS)
     months = _months(start, end)
@@ -638,12 +620,7 @@ def cluster_performance(request: Request, code: str) -> HttpResponse:
     }
     compliance = {
         row["period"]: row
-        for row in Measurement.objects.visible_to(user)
-        .filter(cluster=cluster, period__gte=start, period__lt=end)
-        .annotate(met_flag=met_expression())
-        .values("period")
-        .annotate(met=Count("pk", filter=Q(met_flag=True)), total=Count("pk"))
-        .order_by("period")
+        for row in selectors.compliance_by_month(cluster_id=cluster.pk, start=start, end=end)
     }
     rows: list[dict[str, Any]] = []
     for month in months:
@@ -698,7 +675,10 @@ def cluster_performance(request: Request, code: str) -> HttpResponse:
             "cost_chart": cost_chart,
             "compliance_chart": compliance_chart,
             "overall_rate": _rate(met, total),
-            "benefits": [_benefit_of(current, cluster), _benefit_of(last_complete, cluster)],
+            "benefits": [
+                _benefit_of(user, current, cluster),
+                _benefit_of(user, last_complete, cluster),
+            ],
             "last_complete": last_complete,
         },
         status=200 if valid else 400,
@@ -758,7 +738,7 @@ def overview(request: Request) -> HttpResponse:
     last complete fiscal year, self-preference flag and pending departures; sortable by
     each column (`?sort=benefit`, `?sort=-benefit`)."""
     user = request.user
-    if not user.reads_everything:
+    if not user.has_perm("servicelevels.view_overview"):
         raise PermissionDenied(OVERVIEW_FOR_READERS)
     today = timezone.localdate()
     sort = request.GET.get("sort", "cluster")

@@ -6,6 +6,7 @@ from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostP
 from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Service
 from sharedsvc.api.fields import PeriodField
+from sharedsvc.api.gated import GatedFieldsMixin
 from sharedsvc.periods import validate_fiscal_year
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -66,12 +67,19 @@ class CostPoolSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ChargeSerializer(serializers.ModelSerializer):
+# Whether a charge landed on a budget line says whether the department has one: its
+# private figure, null for the provider and the fellow members who read the charge.
+PRIVATE_TO_DEPARTMENT = ("clusters.view_department_private", "department")
+
+
+class ChargeSerializer(GatedFieldsMixin, serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
     service = serializers.CharField(source="cluster.service.code", read_only=True)
     period = PeriodField(read_only=True)
-    unfunded = serializers.BooleanField(read_only=True)
+    unfunded = serializers.BooleanField(
+        read_only=True, help_text="No budget line for it; null unless you see the budget."
+    )
 
     class Meta:
         model = Charge
@@ -86,6 +94,7 @@ class ChargeSerializer(serializers.ModelSerializer):
             "unfunded",
         ]
         read_only_fields = fields
+        gated_fields = {"budget_line": PRIVATE_TO_DEPARTMENT, "unfunded": PRIVATE_TO_DEPARTMENT}
 
 
 class ChargebackRunSerializer(serializers.ModelSerializer):

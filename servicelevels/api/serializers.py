@@ -42,7 +42,10 @@ class MeasurementSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Whether the value reaches the standard's target."
     )
     submitted_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Username; null if unknown."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username; null when submitted by the system or the account is gone.",
     )
     late = serializers.SerializerMethodField(
         help_text="Submitted after the 10th of the month after its period."
@@ -158,7 +161,16 @@ class SelfPreferenceRowSerializer(serializers.Serializer):
     to_period = PeriodField(help_text="Last month of the window.")
 
 
+WITHHELD_HELP = (
+    "Null when the figures are shown; otherwise why they are withheld (fewer than three "
+    "departments contribute to a total over other departments' baselines and benefits)."
+)
+
+
 class BenefitRowSerializer(serializers.Serializer):
+    """One department's membership: its baseline and benefit are its private figures, so a
+    row is only for the department, analysts and administrators."""
+
     department = serializers.CharField()
     cluster = serializers.CharField()
     service = serializers.CharField()
@@ -170,7 +182,11 @@ class BenefitRowSerializer(serializers.Serializer):
     charged = serializers.DecimalField(help_text="Charged in the fiscal year.", **MONEY)
     benefit = serializers.DecimalField(help_text="baseline - charged.", **MONEY)
     cluster_flagged = serializers.BooleanField(
-        help_text="The cluster's benefit over the last complete fiscal year is negative."
+        allow_null=True,
+        help_text=(
+            "The cluster's benefit over the last complete fiscal year is negative; null when "
+            "that total is withheld from you."
+        ),
     )
 
 
@@ -178,23 +194,31 @@ class BenefitClusterSerializer(serializers.Serializer):
     cluster = serializers.CharField()
     service = serializers.CharField()
     provider = serializers.CharField()
-    baseline = serializers.DecimalField(**MONEY)
+    contributors = serializers.IntegerField(help_text="Departments whose figures make the total.")
+    baseline = serializers.DecimalField(allow_null=True, help_text="Null when withheld.", **MONEY)
     charged = serializers.DecimalField(**MONEY)
-    benefit = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(allow_null=True, help_text="Null when withheld.", **MONEY)
     flagged = serializers.BooleanField(
-        help_text="The benefit over the last complete fiscal year is negative."
+        allow_null=True,
+        help_text="The benefit over the last complete fiscal year is negative; null when withheld.",
     )
+    withheld = serializers.CharField(allow_null=True, help_text=WITHHELD_HELP)
 
 
 class BenefitServiceSerializer(serializers.Serializer):
     service = serializers.CharField()
-    baseline = serializers.DecimalField(**MONEY)
+    contributors = serializers.IntegerField(help_text="Departments whose figures make the total.")
+    baseline = serializers.DecimalField(allow_null=True, help_text="Null when withheld.", **MONEY)
     charged = serializers.DecimalField(**MONEY)
-    benefit = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(allow_null=True, help_text="Null when withheld.", **MONEY)
+    withheld = serializers.CharField(allow_null=True, help_text=WITHHELD_HELP)
 
 
 class BenefitsReportSerializer(serializers.Serializer):
-    """The benefits report: a page of membership rows, with the totals of what you may see."""
+    """The benefits report: a page of the membership rows you may see (your own department's,
+    or every one for analysts and administrators), with totals per cluster and service over
+    every member; a total is withheld from a department unless at least three departments
+    contribute to it or it is the department's own."""
 
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)

@@ -6,7 +6,7 @@ from servicelevels.api import views
 router = DefaultRouter()
 router.register("measurements", views.MeasurementViewSet)
 
-# Under /api/v1/reports/ (sharedsvc/api/urls.py): read-only reports, GET only.
+# Under /api/v1/reports/ (web/api_urls.py): read-only reports, GET only.
 report_urlpatterns = [
     path("cluster-costs/", views.ClusterCostsReport.as_view(), name="report-cluster-costs"),
     path("service-levels/", views.ServiceLevelsReport.as_view(), name="report-service-levels"),

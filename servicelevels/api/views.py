@@ -6,15 +6,20 @@ return or a list of them at once (all or nothing) and correct a value (PATCH).
 
 Reports (`reports/...`, GET only, JSON or `?format=csv`) are computed by the selectors in a
 fixed number of queries. Rows come as the other lists do (`count`, `next`, `previous`,
-`results`; CSV whole). Who sees which rows:
+`results`; CSV whole). Which rows each reader gets comes from the gate
+(`servicelevels/rules.py`, `Measurement.objects.visible_to`), never from a role here:
 
-- analysts and administrators: every row;
-- provider managers: rows of their own provider's clusters (a filter naming another
-  provider gives no rows);
-- department managers and deputy ministers: rows about their own department and the
-  clusters it belongs or belonged to. Benefits (which show charges, private to each
-  department) are their own department's rows only, and so are its totals; alternatives
-  are their own department's (the default; another department is a 403).
+- cluster costs: cluster prices are public to every signed-in user;
+- service levels: the rows of the returns you may see;
+- self-preference: the clusters whose members' usage you see (their provider's managers,
+  current members, analysts and administrators);
+- benefits: a department's baseline and benefit are its private figures, so membership
+  rows are your own department's (every one for analysts and administrators); totals are
+  over every member, withheld from a department unless at least three departments
+  contribute or the total is its own alone;
+- alternatives: those of the memberships whose options you see (your department's; your
+  provider's clusters' members; every one for analysts and administrators). Naming another
+  department than your own as a department's person is a 403.
 """
 
 from __future__ import annotations
@@ -53,6 +58,11 @@ from servicelevels.filters import (
     ServiceLevelsQuery,
 )
 from servicelevels.models import Measurement, met_expression
+from servicelevels.rules import (
+    alternatives_condition,
+    benefits_seen_by,
+    member_clusters_condition,
+)
 from sharedsvc.api.exceptions import validation_detail
 from sharedsvc.api.fields import FiscalYearFormField, PeriodFormField
 from sharedsvc.api.filters import StrictBooleanField
@@ -295,30 +305,14 @@ def _pk(obj) -> int | None:
     return None if obj is None else obj.pk
 
 
-def _member_clusters(user) -> list[int]:
-    """The clusters the user's department belongs or belonged to (one query)."""
-    return list(
-        Membership.objects.filter(department_id=user.department_id).values_list(
-            "cluster_id", flat=True
-        )
-    )
-
-
-def _own_provider(user, provider) -> int | None:
-    """A provider manager's provider, or None when the query names another one."""
-    if provider is not None and provider.pk != user.provider_id:
-        return None
-    return user.provider_id
-
-
 def _rate(met: int, total: int) -> Decimal | None:
     return None if not total else (Decimal(met) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
 class ClusterCostsReport(ReportView):
     """Per cluster and month: the cost pool, the usage units of the members active that
-    month and the cost per unit. Department roles see the clusters their department
-    belongs or belonged to; provider managers their provider's clusters."""
+    month and the cost per unit. Cluster prices are public to every signed-in user (they
+    are what makes leaving plausible)."""
 
     query_class = ClusterCostsQuery
     serializer_class = serializers.ClusterCostRowSerializer
@@ -333,25 +327,13 @@ class ClusterCostsReport(ReportView):
     def rows(self, query):
         data = query.cleaned_data
         start, end = query.month_range()
-        user = self.user
-        kwargs: dict[str, Any] = {
-            "start": start,
-            "end": end,
-            "service_id": _pk(data["service"]),
-            "provider_id": _pk(data["provider"]),
-            "cluster_id": _pk(data["cluster"]),
-        }
-        if user.reads_everything:
-            return selectors.cluster_costs(**kwargs)
-        if user.is_provider_manager:
-            provider_id = _own_provider(user, data["provider"])
-            if provider_id is None:
-                return []
-            return selectors.cluster_costs(**{**kwargs, "provider_id": provider_id})
-        if user.acts_for_department:
-            clusters = set(_member_clusters(user))
-            return [r for r in selectors.cluster_costs(**kwargs) if r["cluster_id"] in clusters]
-        return []
+        return selectors.cluster_costs(
+            start=start,
+            end=end,
+            service_id=_pk(data["service"]),
+            provider_id=_pk(data["provider"]),
+            cluster_id=_pk(data["cluster"]),
+        )
 
 
 class ServiceLevelsReport(ReportView):
@@ -400,14 +382,11 @@ class ServiceLevelsReport(ReportView):
             )
             .order_by("cluster_code", "department_code", "standard_name", "standard_id")
         )
-        provider_id = _pk(data["provider"])
-        if user.is_provider_manager:
-            provider_id = user.provider_id
         breaches: dict[tuple[int, int, int], dict[str, Any]] = {}
         for breach in selectors.persistent_breaches(
             cluster_id=_pk(data["cluster"]),
             department_id=_pk(data["department"]),
-            provider_id=provider_id,
+            provider_id=_pk(data["provider"]),
         ):
             if (start is not None and breach["latest"] < start) or (
                 end is not None and breach["started"] >= end
@@ -445,8 +424,8 @@ class ServiceLevelsReport(ReportView):
 class SelfPreferenceReport(ReportView):
     """Clusters whose provider's host department is a member: the host's compliance rate
     over six complete months against the other members'; `flagged` when the gap is more
-    than 10 percentage points in the host's favour. Department roles see the clusters
-    their department belongs or belonged to; provider managers their own provider's."""
+    than 10 percentage points in the host's favour. Rows of the clusters whose members'
+    usage you see: their provider's managers, current members, analysts, administrators."""
 
     query_class = SelfPreferenceQuery
     serializer_class = serializers.SelfPreferenceRowSerializer
@@ -468,21 +447,12 @@ class SelfPreferenceReport(ReportView):
             "provider_id": _pk(data["provider"]),
             "service_id": _pk(data["service"]),
         }
-        if user.reads_everything:
-            return selectors.self_preference(**kwargs)
-        if user.is_provider_manager:
-            provider_id = _own_provider(user, data["provider"])
-            if provider_id is None:
-                return []
-            return selectors.self_preference(**{**kwargs, "provider_id": provider_id})
-        if user.acts_for_department:
-            codes = set(
-                Membership.objects.filter(department_id=user.department_id).values_list(
-                    "cluster__code", flat=True
-                )
+        seen = set(
+            Cluster.objects.filter(member_clusters_condition(user, cluster="")).values_list(
+                "code", flat=True
             )
-            return [r for r in selectors.self_preference(**kwargs) if r["cluster"] in codes]
-        return []
+        )
+        return [r for r in selectors.self_preference(**kwargs) if r["cluster"] in seen]
 
 
 def last_complete_fiscal_year(today: datetime.date | None = None) -> str:
@@ -494,9 +464,11 @@ class BenefitsReport(ReportView):
     """Per membership (department and cluster) in a fiscal year (default: the last
     complete one): the baseline pro rata to the days of membership, what was charged and
     the benefit; with totals per cluster and per service, and `flagged` on a cluster whose
-    benefit over the last complete fiscal year is negative. Department roles see their
-    own department's memberships (the totals and flags are then of those alone); provider
-    managers their own provider's clusters. CSV has the membership rows."""
+    benefit over the last complete fiscal year is negative. A department's baseline and
+    benefit are its own: membership rows are your department's (every one for analysts
+    and administrators). A total over other departments' figures is withheld (null, with
+    `withheld` saying why) unless at least three departments contribute to it. CSV has the
+    membership rows."""
 
     query_class = BenefitsQuery
     serializer_class = serializers.BenefitRowSerializer
@@ -508,8 +480,6 @@ class BenefitsReport(ReportView):
     def get(self, request, *args, **kwargs):
         query = self.read_query()
         report = self.report(query)
-        for row in report["members"]:
-            row["cluster_flagged"] = report["flags"].get(row["cluster"], False)
         page = self.paginate_queryset(report["members"])
         if page is None:
             return Response(self.get_serializer(report["members"], many=True).data)
@@ -528,46 +498,21 @@ class BenefitsReport(ReportView):
 
     def report(self, query) -> dict[str, Any]:
         data = query.cleaned_data
-        user = self.user
-        fiscal_year = data["fiscal_year"] or last_complete_fiscal_year()
-        kwargs: dict[str, Any] = {
-            "fiscal_year": fiscal_year,
-            "service_id": _pk(data["service"]),
-            "provider_id": _pk(data["provider"]),
-            "department_id": _pk(data["department"]),
-        }
-        visible = True
-        if user.reads_everything:
-            pass
-        elif user.is_provider_manager:
-            kwargs["provider_id"] = _own_provider(user, data["provider"])
-            visible = kwargs["provider_id"] is not None
-        elif user.acts_for_department:
-            department = data["department"]
-            visible = department is None or department.pk == user.department_id
-            kwargs["department_id"] = user.department_id
-        else:
-            visible = False
-        if not visible:
-            return {
-                "fiscal_year": fiscal_year,
-                "last_complete_fiscal_year": last_complete_fiscal_year(),
-                "members": [],
-                "clusters": [],
-                "services": [],
-                "flags": {},
-            }
-        result = selectors.benefits(**kwargs)
-        result["flags"] = {row["cluster"]: row["flagged"] for row in result["clusters"]}
-        return result
+        report = selectors.benefits(
+            fiscal_year=data["fiscal_year"] or last_complete_fiscal_year(),
+            service_id=_pk(data["service"]),
+            provider_id=_pk(data["provider"]),
+            department_id=_pk(data["department"]),
+        )
+        return benefits_seen_by(self.user, report)
 
 
 class AlternativesReport(ReportView):
     """For each current membership, the other clusters of the same service with room for
-    its usage, with their current cost per unit and six-month compliance rate. Department
-    roles: their own department's (the default; another department is a 403). Provider
-    managers: those of the members of their own provider's clusters. Analysts and
-    administrators: any department's, or every department's when none is named."""
+    its usage, with their current cost per unit and six-month compliance rate: those of the
+    memberships whose options you see (`servicelevels.rules.alternatives_condition`): your
+    department's (naming another department is a 403), your provider's clusters' members,
+    or every one for analysts and administrators."""
 
     query_class = AlternativesQuery
     serializer_class = serializers.AlternativeRowSerializer
@@ -583,20 +528,14 @@ class AlternativesReport(ReportView):
         data = query.cleaned_data
         user = self.user
         department = data["department"]
-        kwargs: dict[str, Any] = {
-            "department_id": _pk(department),
-            "service_id": _pk(data["service"]),
-            "provider_id": _pk(data["provider"]),
-        }
-        if user.reads_everything:
-            return selectors.alternatives(**kwargs)
-        if user.acts_for_department:
-            if department is not None and department.pk != user.department_id:
-                raise PermissionDenied(OWN_ALTERNATIVES)
-            return selectors.alternatives(**{**kwargs, "department_id": user.department_id})
-        if user.is_provider_manager:
-            codes = set(
-                Cluster.objects.filter(provider_id=user.provider_id).values_list("code", flat=True)
-            )
-            return [r for r in selectors.alternatives(**kwargs) if r["cluster"] in codes]
-        return []
+        if not user.has_perm("servicelevels.view_alternatives", department):
+            raise PermissionDenied(OWN_ALTERNATIVES)
+        seen = set(
+            Membership.objects.filter(alternatives_condition(user)).values_list("pk", flat=True)
+        )
+        rows = selectors.alternatives(
+            department_id=_pk(department),
+            service_id=_pk(data["service"]),
+            provider_id=_pk(data["provider"]),
+        )
+        return [r for r in rows if r["membership_id"] in seen]

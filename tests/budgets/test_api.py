@@ -505,9 +505,10 @@ def test_pools_visible_by_role(money, api, persona, visible):
     [
         ("administrator", ["ENV@PAY-PSOA", "LCS@IT-TECH", "LCS@PAY-PSOA", "TECH@PAY-TECH"]),
         ("analyst", ["ENV@PAY-PSOA", "LCS@IT-TECH", "LCS@PAY-PSOA", "TECH@PAY-TECH"]),
-        ("manager", ["LCS@IT-TECH", "LCS@PAY-PSOA"]),
-        ("deputy_minister", ["LCS@IT-TECH", "LCS@PAY-PSOA"]),
-        ("other_manager", ["ENV@PAY-PSOA"]),
+        # Fellow current members see each other's charges (they share one pool by usage).
+        ("manager", ["ENV@PAY-PSOA", "LCS@IT-TECH", "LCS@PAY-PSOA"]),
+        ("deputy_minister", ["ENV@PAY-PSOA", "LCS@IT-TECH", "LCS@PAY-PSOA"]),
+        ("other_manager", ["ENV@PAY-PSOA", "LCS@PAY-PSOA"]),
         ("recused_deputy_minister", []),
         ("provider_manager", ["ENV@PAY-PSOA", "LCS@PAY-PSOA"]),  # raised on PSOA's clusters
         ("other_provider_manager", ["LCS@IT-TECH", "TECH@PAY-TECH"]),
@@ -518,9 +519,10 @@ def test_charges_visible_by_role(money, api, persona, visible):
     assert charge_keys(rows) == [f"{v}@2026-04" for v in visible]
 
 
-def test_another_departments_charge_is_404(money, api):
-    env = Charge.objects.get(department=money.world.env)
-    response = api.as_user(money.world.manager).get(f"{API}/charges/{env.pk}/")
+def test_a_charge_outside_ones_clusters_is_404(money, api):
+    # LCS's IT-TECH charge: ENV is no member of IT-TECH.
+    lcs_it = Charge.objects.get(department=money.world.lcs, cluster=money.world.it_tech)
+    response = api.as_user(money.world.other_manager).get(f"{API}/charges/{lcs_it.pk}/")
     assert response.status_code == 404
 
 

@@ -153,7 +153,8 @@ def test_visibility_of_charges_and_pools(world):
             f"{c.department.code}@{c.cluster.code}" for c in Charge.objects.visible_to(user)
         )
 
-    assert charged(world.manager) == ["LCS@PAY-PSOA"]
+    # LCS sees its own charge and its fellow member ENV's (one pool, shared by usage).
+    assert charged(world.manager) == ["ENV@PAY-PSOA", "LCS@PAY-PSOA"]
     assert charged(world.provider_manager) == ["ENV@PAY-PSOA", "LCS@PAY-PSOA"]
     assert charged(world.other_provider_manager) == ["TECH@PAY-TECH"]
     assert len(charged(world.analyst)) == 3

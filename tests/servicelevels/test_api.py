@@ -21,6 +21,7 @@ from budgets.models import CostPool
 from budgets.services import chargeback_run, cost_pool_create
 from clusters.filters import UNKNOWN_CODE
 from clusters.models import Membership, Standard
+from clusters.rules import WITHHELD
 from servicelevels import selectors, services
 from servicelevels.api.views import (
     NO_RETURNS,
@@ -131,8 +132,13 @@ class Levels:
 
 
 def _submit(world, standard, cluster, department, period, value) -> Measurement:
+    # Each cluster's own provider submits its returns (the service checks it).
+    by_provider = {
+        world.psoa.pk: world.provider_manager,
+        world.tech_provider.pk: world.other_provider_manager,
+    }
     return services.measurement_submit(
-        actor=world.provider_manager,
+        actor=by_provider.get(cluster.provider_id, world.administrator),
         standard=standard,
         cluster=cluster,
         department=department,
@@ -203,7 +209,7 @@ def test_measurement_fields(levels, api):
         "value": "95.0000",
         "met": True,
         "submitted_at": response.json()["submitted_at"],
-        "submitted_by": "pm_psoa",
+        "submitted_by": "pm_tech",  # TECHSVC runs IT-TECH
         "late": True,  # submitted today, long after the 10th of M2
     }
     assert datetime.datetime.fromisoformat(response.json()["submitted_at"]) == m.submitted_at
@@ -687,27 +693,39 @@ def test_cluster_costs_filters(levels, api, query, expected):
 
 
 @pytest.mark.parametrize(
-    ("persona", "clusters"),
+    "persona",
     [
-        ("administrator", ["IT-TECH", "PAY-PSOA", "PAY-TECH"]),
-        ("manager", ["IT-TECH", "PAY-PSOA"]),
-        ("other_manager", ["PAY-PSOA"]),
-        ("recused_deputy_minister", []),
-        ("provider_manager", ["PAY-PSOA"]),
-        ("other_provider_manager", ["IT-TECH", "PAY-TECH"]),
+        "administrator",
+        "analyst",
+        "manager",
+        "other_manager",
+        "recused_deputy_minister",
+        "provider_manager",
+        "other_provider_manager",
     ],
 )
-def test_cluster_costs_by_role(levels, api, persona, clusters):
+def test_cluster_prices_are_public_to_every_signed_in_user(levels, api, persona):
+    # The price list that makes leaving plausible: every cluster's cost per unit, for all.
     rows = report(api, levels.world.personas()[persona], "cluster-costs")
-    assert sorted({r["cluster"] for r in rows}) == clusters
+    assert sorted({r["cluster"] for r in rows}) == ["IT-TECH", "PAY-PSOA", "PAY-TECH"]
 
 
-def test_a_provider_manager_asking_for_another_provider_gets_no_rows(levels, api):
+def test_a_provider_manager_asking_for_another_provider_gets_its_prices_only(levels, api):
     w = levels.world
-    for name in ("cluster-costs", "service-levels", "self-preference"):
+    costs = report(api, w.provider_manager, "cluster-costs", "provider=TECHSVC")
+    assert sorted({r["cluster"] for r in costs}) == ["IT-TECH", "PAY-TECH"]
+    for name in ("service-levels", "self-preference"):
         assert report(api, w.provider_manager, name, "provider=TECHSVC") == [], name
     response = api.as_user(w.provider_manager).get(f"{API}/reports/benefits/?provider=TECHSVC")
-    assert response.json()["results"] == [] and response.json()["clusters"] == []
+    assert response.json()["results"] == []
+    # Totals over one or two departments: withheld, saying why.
+    assert {
+        (c["cluster"], c["baseline"], c["benefit"], c["withheld"])
+        for c in response.json()["clusters"]
+    } == {
+        ("IT-TECH", None, None, WITHHELD),
+        ("PAY-TECH", None, None, WITHHELD),
+    }
 
 
 def sl(rows) -> dict[str, tuple]:
@@ -891,33 +909,49 @@ def test_benefits_filters_and_other_years(levels, api):
 
 
 @pytest.mark.parametrize(
-    ("persona", "expected"),
+    ("persona", "expected", "totals_shown"),
     [
-        ("manager", {("LCS", "IT-TECH"), ("LCS", "PAY-PSOA")}),
-        ("deputy_minister", {("LCS", "IT-TECH"), ("LCS", "PAY-PSOA")}),
-        ("other_manager", {("ENV", "PAY-PSOA")}),
-        ("recused_deputy_minister", set()),
-        ("provider_manager", {("LCS", "PAY-PSOA"), ("ENV", "PAY-PSOA")}),
+        # LCS alone makes IT-TECH's total: its own figures. PAY-PSOA (LCS, ENV) and
+        # PAY-TECH (TECH, HLTH) have two contributors: withheld.
+        ("manager", {("LCS", "IT-TECH"), ("LCS", "PAY-PSOA")}, {"IT-TECH"}),
+        ("deputy_minister", {("LCS", "IT-TECH"), ("LCS", "PAY-PSOA")}, {"IT-TECH"}),
+        ("other_manager", {("ENV", "PAY-PSOA")}, set()),
+        ("recused_deputy_minister", set(), set()),
+        # Providers never see a department's baseline or benefit.
+        ("provider_manager", set(), set()),
+        ("other_provider_manager", set(), set()),
         (
-            "other_provider_manager",
-            {("LCS", "IT-TECH"), ("TECH", "PAY-TECH"), ("HLTH", "PAY-TECH")},
+            "analyst",
+            {
+                ("LCS", "IT-TECH"),
+                ("LCS", "PAY-PSOA"),
+                ("ENV", "PAY-PSOA"),
+                ("TECH", "PAY-TECH"),
+                ("HLTH", "PAY-TECH"),
+            },
+            {"IT-TECH", "PAY-PSOA", "PAY-TECH"},
         ),
     ],
 )
-def test_benefits_by_role(levels, api, persona, expected):
+def test_benefits_by_role(levels, api, persona, expected, totals_shown):
     user = levels.world.personas()[persona]
     answer = api.as_user(user).get(f"{API}/reports/benefits/").json()
     assert {(r["department"], r["cluster"]) for r in answer["results"]} == expected
-    # The totals are of the rows one may see.
-    assert {c["cluster"] for c in answer["clusters"]} == {c for _, c in expected}
+    # Every cluster has its total; the baseline and benefit only where they may be seen.
+    totals = {c["cluster"]: c for c in answer["clusters"]}
+    assert set(totals) == {"IT-TECH", "PAY-PSOA", "PAY-TECH"}
+    assert {c for c, t in totals.items() if t["benefit"] is not None} == totals_shown
+    for code, total in totals.items():
+        assert (total["withheld"] is None) == (code in totals_shown)
 
 
 def test_a_department_asking_for_another_departments_benefits_gets_none(levels, api):
     answer = api.as_user(levels.world.manager).get(f"{API}/reports/benefits/?department=ENV")
-    assert (answer.status_code, answer.json()["results"], answer.json()["services"]) == (
-        200,
-        [],
-        [],
+    assert (answer.status_code, answer.json()["results"]) == (200, [])
+    # ENV's figures alone: every total withheld.
+    totals = answer.json()["clusters"] + answer.json()["services"]
+    assert totals and all(
+        (t["baseline"], t["benefit"], t["withheld"]) == (None, None, WITHHELD) for t in totals
     )
 
 
@@ -1119,22 +1153,23 @@ LISTS = {
     "/api/v1/measurements/?cluster=PAY-PSOA": ("analyst", 5),
     # the pools with their units (one query)
     "/api/v1/reports/cluster-costs/": ("analyst", 3),
-    # + the clusters the department belongs to
-    "/api/v1/reports/cluster-costs/?format=csv": ("manager", 4),
+    # prices are public: the same query for everyone
+    "/api/v1/reports/cluster-costs/?format=csv": ("manager", 3),
     # returns grouped, persistent breaches
     "/api/v1/reports/service-levels/": ("analyst", 4),
     # + the provider named by the filter
     "/api/v1/reports/service-levels/?provider=PSOA&persistent_breach=true": ("provider_manager", 5),
-    "/api/v1/reports/self-preference/": ("analyst", 3),
-    # + the clusters the department belongs to
+    # the clusters whose members one sees (servicelevels.rules), the report
+    "/api/v1/reports/self-preference/": ("analyst", 4),
     "/api/v1/reports/self-preference/?as_of=2026-03": ("manager", 4),
     # members of the year asked for, and of the last complete one for the flags
     "/api/v1/reports/benefits/?fiscal_year=2024-25": ("analyst", 4),
     # the year asked for is the last complete one: one query
     "/api/v1/reports/benefits/": ("manager", 3),
-    # candidates, the latest pools, compliance over six months
-    "/api/v1/reports/alternatives/": ("analyst", 5),
-    # + the department named, + the provider's clusters
+    # the memberships whose options one sees, candidates, the latest pools, compliance
+    # over six months
+    "/api/v1/reports/alternatives/": ("analyst", 6),
+    # + the department named
     "/api/v1/reports/alternatives/?department=LCS": ("provider_manager", 7),
 }
 

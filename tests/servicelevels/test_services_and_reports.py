@@ -28,10 +28,16 @@ def on_time(world):
 
 
 def submit(world, standard, department, period, value, cluster=None):
+    cluster = cluster or world.pay_psoa
+    # The cluster's own provider submits (the service checks it).
+    own = {
+        world.psoa.pk: world.provider_manager,
+        world.tech_provider.pk: world.other_provider_manager,
+    }
     return services.measurement_submit(
-        actor=world.provider_manager,
+        actor=own.get(cluster.provider_id, world.administrator),
         standard=standard,
-        cluster=cluster or world.pay_psoa,
+        cluster=cluster,
         department=department,
         period=period,
         value=Decimal(value),
