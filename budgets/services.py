@@ -44,6 +44,7 @@ def budget_line_create(
 ) -> BudgetLine:
     """A department sets aside money for a service; charges already recorded for that year
     and service as unfunded now land on the new line."""
+    require_permission(actor, "budgets.add_budgetline", department, NOT_YOUR_DEPARTMENT)
     with transaction.atomic(), audit_context(actor=actor):
         line = model_create(
             BudgetLine,

@@ -63,11 +63,11 @@ def _pool_write(ok: int) -> dict[str, int]:
 # Charges and runs --------------------------------------------------------------------
 
 READ_ONLY = statuses(405, 401)
-# LCS's PAY-PSOA charge: LCS's people and PSOA's managers see it, other parties do not.
+# LCS's PAY-PSOA charge: LCS's people, its fellow current member ENV and PSOA's managers
+# see it (ENV and PSOA without `budget_line` and `unfunded`); other parties do not.
 CHARGE_READ = statuses(
     200,
     401,
-    other_manager=404,
     recused_deputy_minister=404,
     other_provider_manager=404,
 )

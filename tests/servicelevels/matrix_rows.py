@@ -3,8 +3,8 @@
 A provider's scorecard is its own managers', administrators' and analysts' (403 for the
 rest: providers are known to exist); its returns are uploaded by its managers and
 administrators. A department's service levels are its own people's, administrators' and
-analysts': anyone else gets 404, its existence being private. A cluster's performance is
-for its members' people, its provider's managers, administrators and analysts; the
+analysts': anyone else gets 404, its existence being private. A cluster's performance
+(prices, compliance) is public to every signed-in user, its benefit totals gated; the
 overview for administrators and analysts. An upload posted without a file answers 400 to
 those allowed to upload.
 """
@@ -24,7 +24,8 @@ DEPARTMENT_LEVELS = statuses(
     404, SIGNED_OUT, administrator=200, analyst=200, manager=200, deputy_minister=200
 )
 # PAY-PSOA: LCS and ENV are members; FIN hosts the PSOA but is no member.
-PERFORMANCE = statuses(200, SIGNED_OUT, recused_deputy_minister=403, other_provider_manager=403)
+# Cluster prices and compliance are public to every signed-in user (benefit totals gated).
+PERFORMANCE = statuses(200, SIGNED_OUT)
 OVERVIEW = statuses(403, SIGNED_OUT, administrator=200, analyst=200)
 
 ROWS: list[Row] = [
