@@ -846,17 +846,15 @@ def count_queries(client: Client, url: str, **headers) -> int:
 
 
 # Session sign-in costs 2 queries (session, user) and the page header 1 more for a
-# department's or provider's people (their department or provider), and 2 more when a
-# permission without an object that the rules refuse falls through to Django's
-# ModelBackend (the user's and their groups' permissions, read once); then the page itself.
+# department's or provider's people (their department or provider); then the page itself.
 PAGES = {
     # + department, the years (lines, charge span), services (form), lines, charges
-    "/departments/LCS/budget/?year=2026-27": ("manager", 5 + 6),
+    "/departments/LCS/budget/?year=2026-27": ("manager", 3 + 6),
     # + department, line
-    "/departments/LCS/budget/lines/{line}/": ("manager", 5 + 2),
+    "/departments/LCS/budget/lines/{line}/": ("manager", 3 + 2),
     # + provider, the years (first pool), clusters, pools
-    "/providers/PSOA/cost-pools/?year=2026-27": ("provider_manager", 5 + 4),
-    "/providers/PSOA/cost-pools/upload/": ("provider_manager", 5 + 1),  # + provider
+    "/providers/PSOA/cost-pools/?year=2026-27": ("provider_manager", 3 + 4),
+    "/providers/PSOA/cost-pools/upload/": ("provider_manager", 3 + 1),  # + provider
     "/chargeback/": ("administrator", 2 + 1),  # + runs
     "/chargeback/runs/{run}/": ("administrator", 2 + 1),  # + run
 }

@@ -641,22 +641,19 @@ def count(client: Client, url: str) -> int:
 
 
 # url -> (persona, pinned count). The navigation of a department's or provider's people
-# reads their department or provider (1 query: "nav"); its permission checks without an
-# object that the rules refuse fall through to Django's ModelBackend, which reads the
-# user's and their groups' permissions once (2 queries: "perms").
+# reads their department or provider (1 query: "nav").
 PAGES = {
-    # session, user, provider, clusters, scorecard, breaches, nav, perms
-    "/providers/PSOA/scorecard/": ("provider_manager", 9),
-    # session, user, provider, clusters, standards, nav, perms
-    "/providers/PSOA/returns/upload/": ("provider_manager", 8),
-    # session, user, department, memberships, standards, returns, breaches, nav, perms
-    "/departments/LCS/service-levels/": ("manager", 10),
+    # session, user, provider, clusters, scorecard, breaches, nav
+    "/providers/PSOA/scorecard/": ("provider_manager", 7),
+    # session, user, provider, clusters, standards, nav
+    "/providers/PSOA/returns/upload/": ("provider_manager", 6),
+    # session, user, department, memberships, standards, returns, breaches, nav
+    "/departments/LCS/service-levels/": ("manager", 8),
     # session, user, cluster, costs, compliance, benefits (2 for this fiscal year, 1 for
-    # the last complete one), nav, perms
-    "/clusters/PAY-PSOA/performance/": ("manager", 11),
-    # session, user, clusters, latest costs, compliance, benefits, self-preference,
-    # departures, perms
-    "/overview/": ("analyst", 10),
+    # the last complete one), nav; no membership check: prices are public
+    "/clusters/PAY-PSOA/performance/": ("manager", 9),
+    # session, user, clusters, latest costs, compliance, benefits, self-preference, departures
+    "/overview/": ("analyst", 8),
 }
 
 
