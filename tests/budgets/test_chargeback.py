@@ -10,12 +10,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from budgets import services
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
 from clusters.models import Membership
+from sharedsvc.errors import Conflict
 from tests.factories import ClusterFactory, DepartmentFactory, MembershipFactory, UserFactory
 
 D = datetime.date
@@ -122,8 +124,6 @@ def test_a_month_is_charged_once(world):
 
 
 def test_a_month_that_has_not_ended_cannot_be_charged(world):
-    from django.utils import timezone
-
     this_month = timezone.localdate().replace(day=1)
     with pytest.raises(ValidationError, match="has not ended"):
         services.chargeback_run(actor=world.administrator, period=this_month)
@@ -139,8 +139,6 @@ def test_a_pool_with_no_members_is_reported_not_lost(world):
 
 
 def test_a_charged_pool_cannot_change(world):
-    from sharedsvc.errors import Conflict
-
     p = pool(world.pay_psoa, "1000.00")
     services.chargeback_run(actor=world.administrator, period=APRIL)
     with pytest.raises(Conflict, match="already been charged"):

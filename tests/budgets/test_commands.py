@@ -15,6 +15,7 @@ from django.utils import timezone
 from budgets import services, tasks
 from budgets.models import Charge, ChargebackRun, CostPool, RunStatus
 from sharedsvc.periods import PERIOD_INVALID, format_period, previous_month
+from tests.factories import ClusterFactory
 
 APRIL = datetime.date(2026, 4, 1)
 
@@ -69,8 +70,6 @@ def test_a_second_run_changes_nothing_and_says_so(april):
 
 
 def test_pools_with_no_member_are_reported(april):
-    from tests.factories import ClusterFactory
-
     empty = ClusterFactory(code="EMPTY", service=april.it, provider=april.outside)
     CostPool.objects.create(cluster=empty, period=APRIL, amount=Decimal("12.50"))
     out = run_chargeback("2026-04")

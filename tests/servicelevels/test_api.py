@@ -47,6 +47,7 @@ from tests.factories import (
     MembershipFactory,
     ProviderFactory,
     StandardFactory,
+    UserFactory,
 )
 from tests.personas import World
 
@@ -852,8 +853,6 @@ def test_self_preference_by_role(levels, api, persona, clusters):
 
 
 def test_self_preference_for_a_member_of_the_cluster(levels, api):
-    from tests.factories import UserFactory
-
     health = UserFactory(username="mgr_hlth", role="department_manager", department=levels.hlth)
     rows = report(api, health, "self-preference", f"as_of={P3}")
     assert [(r["cluster"], r["flagged"]) for r in rows] == [("PAY-TECH", True)]
