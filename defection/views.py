@@ -379,5 +379,7 @@ def exit_request_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "exit_requests": page.object_list,
             "own_department": own_department,
+            # A provider's manager is told what the list holds for them.
+            "own_provider": user.provider if user.provider_id else None,
         },
     )
