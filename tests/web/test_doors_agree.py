@@ -36,6 +36,7 @@ MONEY = re.compile(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])(?!\s*%)")
 API_DECIMAL = re.compile(r"^-?\d+\.\d{2,4}$")
 # The fiscal years of the personas' world (memberships from April 2025).
 YEARS = ("2025-26", "2026-27")
+TAG = re.compile(r"<[^>]*>")
 MAIN = re.compile(r"<main\b.*?</main>", re.S)
 
 
@@ -62,7 +63,8 @@ def _cluster_sources(code: str) -> list[str]:
         f"/api/v1/charges/?cluster={code}&page_size=1000",
         f"/api/v1/cost-pools/?cluster={code}&page_size=1000",
         f"/api/v1/reports/cluster-costs/?cluster={code}&page_size=1000",
-        *[f"/api/v1/reports/benefits/?cluster={code}&fiscal_year={y}" for y in YEARS],
+        # The benefits report has no cluster filter: all of it, as this user sees it.
+        *[f"/api/v1/reports/benefits/?fiscal_year={y}" for y in YEARS],
     ]
 
 
@@ -178,7 +180,8 @@ def _decimals(value: Any) -> set[Decimal]:
 
 def _page_figures(html: str) -> set[Decimal]:
     main = MAIN.search(html)
-    text = main.group(0) if main else html
+    # The text a person reads: tags and their attributes (an SVG's dy="0.35em") left out.
+    text = TAG.sub(" ", main.group(0) if main else html)
     return {Decimal(m.replace(",", "")) for m in MONEY.findall(text)}
 
 
