@@ -801,8 +801,9 @@ PAGES: dict[str, int | None] = {
     # as "leave" (the answers checked again; PSOA East has no capacity, so no room query),
     # + the impact: latest pool, members that month, department names
     "check": 12,
-    # cluster; members; pending departures
-    "/clusters/PAY-PSOA/": 6,
+    # cluster; members; whether this user sees the members (the gate's current-member
+    # question, for the message); pending departures
+    "/clusters/PAY-PSOA/": 7,
     # department; memberships (with their open request); the rest is other apps' (the
     # viable alternatives), so only its constancy is checked here
     "/departments/LCS/": None,

@@ -558,8 +558,9 @@ def open_cases(world, n: int, prefix: str) -> list[Case]:
 
 def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, client):
     # session, user, the user's department (navigation), the seats the user holds today
-    # (board rights follow the seat), the cases with my seat and vote annotated
-    pinned = 5
+    # (asked twice: by the navigation's "Cases" link and by the page, each through the
+    # gate), the cases with my seat and vote annotated
+    pinned = 6
     signed_in(client, board[0])
     small = count_queries(client, "/cases/")
     open_cases(world, 4, "QO")
@@ -576,9 +577,10 @@ def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, c
 
 @pytest.mark.parametrize("persona", ["voter", "analyst"])
 def test_the_case_page_runs_the_same_queries_at_two_sizes(world, board, client, persona):
-    # session, user, (the voter's department for navigation and seat), the case with its
-    # request, its seats, the votes the user may see, the persistent breaches (evidence)
-    pinned = {"voter": 7, "analyst": 6}[persona]
+    # session, user, (the voter's department for navigation, and the seats it holds for
+    # the navigation's "Cases" link), the case with its request, its seats, the votes the
+    # user may see, the persistent breaches (evidence)
+    pinned = {"voter": 8, "analyst": 6}[persona]
     small_case = decided_case_with_votes(world, [], "QS")
     vote(board[0], small_case, "approve")
     big_board = board_of(12, "QB")
