@@ -9,7 +9,13 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
-from clusters.models import Cluster, Department, Service, current_member_condition
+from clusters.models import (
+    Cluster,
+    Department,
+    Service,
+    current_member_condition,
+    department_private_condition,
+)
 from sharedsvc.audit import tracked
 from sharedsvc.periods import validate_fiscal_year
 
@@ -40,13 +46,7 @@ class BudgetLineQuerySet(models.QuerySet):
     def visible_to(self, user) -> models.QuerySet:
         """Budgets stay with the customer: its own people, administrators and analysts.
         No provider sees a budget line."""
-        if not (user and user.is_authenticated and user.is_active):
-            return self.none()
-        if user.reads_everything:
-            return self
-        if user.acts_for_department:
-            return self.filter(department_id=user.department_id)
-        return self.none()
+        return self.filter(department_private_condition(user))
 
     def with_charged(self) -> models.QuerySet:
         charged = Charge.objects.filter(budget_line=models.OuterRef("pk")).values("budget_line")
@@ -183,13 +183,7 @@ class ChargeQuerySet(models.QuerySet):
     def private_to(self, user) -> models.QuerySet:
         """The charges whose department's private figures (is it on a budget line?) this
         user sees: the queryset form of `clusters.view_department_private`."""
-        if not (user and user.is_authenticated and user.is_active):
-            return self.none()
-        if user.reads_everything:
-            return self
-        if user.acts_for_department:
-            return self.filter(department_id=user.department_id)
-        return self.none()
+        return self.filter(department_private_condition(user))
 
 
 class RunStatus(models.TextChoices):

@@ -295,6 +295,20 @@ def current_member_condition(user, *, cluster_field: str = "cluster_id", today=N
     return Q(**{f"{cluster_field}__in": clusters})
 
 
+def department_private_condition(user, *, department_field: str = "department_id") -> Q:
+    """A `Q` on rows that belong to a department: the user sees that department's private
+    figures (budget lines, baseline, benefit, whether a charge is funded). The queryset
+    form of `clusters.view_department_private`: the department itself, analysts and
+    administrators."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Q(pk__in=[])
+    if user.reads_everything:
+        return Q()
+    if user.acts_for_department:
+        return Q(**{department_field: user.department_id})
+    return Q(pk__in=[])
+
+
 class MembershipQuerySet(models.QuerySet):
     def visible_to(self, user, today: datetime.date | None = None) -> models.QuerySet:
         """Who sees a membership (its usage): administrators and analysts all; department
