@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from budgets import tasks
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
 from clusters.models import Cluster, Department, Service
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict
+from sharedsvc.outbox import outbox_enqueue
 from sharedsvc.periods import (
     fiscal_year_bounds,
     fiscal_year_of,
@@ -226,7 +225,12 @@ def chargeback_request(*, actor: Any, period: datetime.date) -> ChargebackRun:
     check_period_ended(period)
     with transaction.atomic(), audit_context(actor=actor):
         run = ChargebackRun.objects.create(period=period, requested_by=actor)
-        transaction.on_commit(partial(tasks.chargeback_execute_task.delay, run.pk))
+        # Recorded with the run: a broker outage delays the run, it does not lose it.
+        outbox_enqueue(
+            task="budgets.tasks.chargeback_execute_task",
+            key=f"chargeback-run:{run.pk}",
+            kwargs={"run_id": run.pk},
+        )
     return run
 
 

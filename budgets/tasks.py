@@ -1,8 +1,7 @@
 """Chargeback tasks: thin wrappers that take ids and call one service.
 
-`budgets.services` queues `chargeback_execute_task` after commit and this module calls the
-services: both import the other module (not its names) at the top, which Python resolves
-whichever is imported first.
+`budgets.services` records `chargeback_execute_task` in the outbox (by name) with the run,
+and the outbox hands it to a worker once the run is committed.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from sharedsvc.audit import tracked
 from sharedsvc.roles import DEPARTMENT_ROLES, Role
@@ -77,3 +78,42 @@ class User(AbstractUser):
     def reads_everything(self) -> bool:
         """Administrators and analysts see every record."""
         return self.is_administrator or self.is_analyst
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be handed to the workers"
+    SENT = "sent", "Handed to the workers"
+    FAILED = "failed", "Failed: gave up after its last try"
+
+
+class OutboxItem(models.Model):
+    """A piece of background work, written in the same transaction as the change that wants
+    it and handed to Celery once that transaction has committed (`sharedsvc.outbox`)."""
+
+    key = models.CharField(
+        max_length=200, unique=True, help_text="Names the work once: a second enqueue is a no-op."
+    )
+    task = models.CharField(max_length=200, help_text="The Celery task's registered name.")
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status=OutboxStatus.PENDING),
+                name="outbox_pending_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({self.key}): {self.status}"

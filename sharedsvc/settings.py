@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "sharedsvc",
+    "notifications",
     "clusters",
     "budgets",
     "defection",
@@ -155,6 +156,10 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
     CELERY_BROKER_URL = REDIS_URL
+    # A write hands its work to the broker after commit; with Redis down that must fail
+    # fast (the outbox keeps the work), not hold the request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    CELERY_BROKER_CONNECTION_TIMEOUT = 2
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"
@@ -174,6 +179,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Background work waits in the outbox while the broker is down; this sends it on.
+    "outbox-dispatch": {"task": "sharedsvc.tasks.outbox_dispatch_task", "schedule": 60.0},
     "heartbeat": {"task": "sharedsvc.tasks.heartbeat", "schedule": crontab(minute="*/15")},
     "close-due-cases": {
         "task": "governance.tasks.close_due_cases",
