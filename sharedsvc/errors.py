@@ -6,6 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
 
 IN_USE = "{name} is still in use ({what}), so it cannot be deleted."
+SERVER_ERROR = (
+    "Sorry, something went wrong on our side and nothing was changed. If it happens again, "
+    "tell the service desk this reference."
+)
 CONFLICT_GENERIC = "This change conflicts with existing records; nothing was saved."
 
 

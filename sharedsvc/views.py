@@ -1,8 +1,17 @@
-"""Sign-in."""
+"""Sign-in, and the answer to a server error."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+
+from sharedsvc.errors import SERVER_ERROR
+from sharedsvc.request_context import request_id
+
+logger = logging.getLogger(__name__)
 
 # What the sign-in form says, in GOV.UK's words (tests reuse these).
 ENTER_USERNAME = "Enter your username"
@@ -23,3 +32,14 @@ class SignInForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].error_messages["required"] = ENTER_USERNAME
         self.fields["password"].error_messages["required"] = ENTER_PASSWORD
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A 500 (handler500): JSON with a reference under /api/, the house-style page
+    elsewhere. Rendered without the database or the request's context, which may be what
+    failed; Django has already logged the error with the same request id."""
+    reference = request_id.get() or getattr(request, "request_id", "")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR, "reference": reference}, status=500)
+    body = loader.get_template("500.html").render({"reference": reference})
+    return HttpResponse(body, status=500)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clusters import urls as clusters_urls
+from sharedsvc import health
 from sharedsvc import views as sign_in
 from web import views
 
@@ -14,8 +15,12 @@ clusters_pages = [
     path("clusters/<str:code>/", views.cluster_detail, name="cluster"),
 ]
 
+handler500 = "sharedsvc.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

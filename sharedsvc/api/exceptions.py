@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -11,7 +13,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from sharedsvc.errors import CONFLICT_GENERIC, Conflict, Forbidden, constraint_message
+from sharedsvc.errors import (
+    CONFLICT_GENERIC,
+    SERVER_ERROR,
+    Conflict,
+    Forbidden,
+    constraint_message,
+)
+from sharedsvc.request_context import request_id
+
+logger = logging.getLogger(__name__)
 
 
 def validation_detail(exc: DjangoValidationError) -> dict:
@@ -41,7 +52,17 @@ def exception_handler(exc, context):
         # Services turn constraint failures into messages; this is the net for a write
         # that slipped past them (a race), so it is still a 409 and not a 500.
         return Response({"detail": _integrity_message(exc, context)}, status=409)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # An error nobody foresaw: the API still answers JSON, with a reference that is
+        # also on the server's log line, so a person can report it and we can find it.
+        reference = request_id.get() or getattr(request, "request_id", "")
+        logger.error("Unhandled error in the API (reference %s)", reference, exc_info=exc)
+        return Response(
+            {"detail": SERVER_ERROR, "reference": reference},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return response
 
 
 def _integrity_message(exc: IntegrityError, context) -> str:
