@@ -116,6 +116,7 @@ def server_env(**extra: str) -> dict[str, str]:
 def gunicorn(*, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """The application under gunicorn on a free port; yields its base URL."""
     port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="test-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [
             sys.executable,
@@ -131,13 +132,17 @@ def gunicorn(*, env: dict[str, str], workers: int = 2) -> Iterator[str]:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
         start_new_session=True,
     )
     try:
         assert wait_for(lambda: port_open(port), seconds=30), "gunicorn did not start"
         yield f"http://127.0.0.1:{port}"
+    except BaseException:
+        # What the server said is the first thing to read when a test against it fails.
+        print(Path(log.name).read_text()[-20000:])
+        raise
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -145,3 +150,5 @@ def gunicorn(*, env: dict[str, str], workers: int = 2) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
