@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sharedsvc.context_processors.navigation",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -186,6 +187,8 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+# The worker logs through Django's LOGGING (JSON lines with the request id), not its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -202,6 +205,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "complete-due-exits": {
         "task": "defection.tasks.complete_due_exits",
         "schedule": crontab(hour="0", minute="15"),
+    },
+    # Chargeback runs whose worker died or whose message was lost: queued again or failed.
+    "chargeback-runs-recover": {
+        "task": "budgets.tasks.chargeback_runs_recover_task",
+        "schedule": crontab(minute="*/5"),
     },
     # The month just ended is charged on the first of the next, early in the morning.
     "chargeback-month-just-ended": {
