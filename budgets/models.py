@@ -215,7 +215,12 @@ class ChargebackRun(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="Why the run failed.")
+    recoveries = models.PositiveIntegerField(
+        default=0, help_text="Times the run was found stuck and queued again."
+    )
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    recovery_reason = models.TextField(blank=True, help_text="Why the run was last queued again.")
 
     objects = ChargebackRunQuerySet.as_manager()
 
@@ -231,6 +236,14 @@ class ChargebackRun(models.Model):
 
     def __str__(self) -> str:
         return f"Chargeback {self.period:%Y-%m} ({self.status})"
+
+    @property
+    def task_key(self) -> str:
+        """The outbox key of the run's current hand-over to the workers: one per try, so a
+        run queued again is sent again (and each try at most once)."""
+        if self.recoveries == 0:
+            return f"chargeback-run:{self.pk}"
+        return f"chargeback-run:{self.pk}:recovery-{self.recoveries}"
 
 
 @tracked()

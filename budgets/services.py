@@ -6,14 +6,17 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
 from clusters.models import Cluster, Department, Service
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict
+from sharedsvc.models import OutboxItem, OutboxStatus
 from sharedsvc.outbox import outbox_enqueue
 from sharedsvc.periods import (
     fiscal_year_bounds,
@@ -33,6 +36,15 @@ LINE_HAS_CHARGES = "This budget line has charges against it, so it cannot be del
 NOT_YOUR_DEPARTMENT = "You may only manage the budget lines of your own department."
 NOT_YOUR_CLUSTER = "You may only enter cost pools for your own provider's clusters."
 RUNS_FOR_ADMINISTRATORS = "Only administrators start chargeback runs."
+# Why a run was queued again, or failed, when it was found stuck (shown on its page and in
+# the API's `recovery_reason` and `error`).
+RUN_NOT_STARTED = "No worker started it within {minutes} minutes of it being handed over."
+RUN_NOT_FINISHED = (
+    "It was still running {minutes} minutes after it started: its worker has probably stopped."
+)
+RUN_NOT_HANDED_OVER = "It could not be handed to the workers: {error}"
+RUN_QUEUED_AGAIN = "{why} Queued again ({recoveries} of {limit})."
+RUN_GIVEN_UP = "{why} Not queued again: it already was {limit} times."
 
 
 # Budget lines ------------------------------------------------------------------------
@@ -196,19 +208,24 @@ LEFT JOIN budgets_budgetline bl
       AND bl.fiscal_year = %(fiscal_year)s
 ORDER BY r.cluster_id, r.department_id
 ON CONFLICT (cluster_id, department_id, period) DO NOTHING
-RETURNING amount
 """
 
-# Pools of the month that no member was active to pay for: reported, not lost.
-UNALLOCATED_SQL = """
-SELECT COALESCE(SUM(p.amount), 0)
-FROM budgets_costpool p
-WHERE p.period = %(start)s
-  AND NOT EXISTS (
-      SELECT 1 FROM clusters_membership m
-      WHERE m.cluster_id = p.cluster_id
-        AND m.joined_on < %(end)s AND (m.leaves_on IS NULL OR m.leaves_on > %(start)s)
-  )
+# What the run made, counted from its charges rather than from what this execution
+# inserted: a run queued again after its worker seemed dead may find that worker's charges
+# committed after all (it was only slow), and must report them, not zero. And the pools of
+# the month that no member was active to pay for: reported, not lost.
+RUN_SUMMARY_SQL = """
+SELECT
+    (SELECT COUNT(*) FROM budgets_charge WHERE run_id = %(run)s),
+    (SELECT COALESCE(SUM(amount), 0) FROM budgets_charge WHERE run_id = %(run)s),
+    (SELECT COALESCE(SUM(p.amount), 0)
+     FROM budgets_costpool p
+     WHERE p.period = %(start)s
+       AND NOT EXISTS (
+           SELECT 1 FROM clusters_membership m
+           WHERE m.cluster_id = p.cluster_id
+             AND m.joined_on < %(end)s AND (m.leaves_on IS NULL OR m.leaves_on > %(start)s)
+       ))
 """
 
 
@@ -226,12 +243,14 @@ def chargeback_request(*, actor: Any, period: datetime.date) -> ChargebackRun:
     with transaction.atomic(), audit_context(actor=actor):
         run = ChargebackRun.objects.create(period=period, requested_by=actor)
         # Recorded with the run: a broker outage delays the run, it does not lose it.
-        outbox_enqueue(
-            task="budgets.tasks.chargeback_execute_task",
-            key=f"chargeback-run:{run.pk}",
-            kwargs={"run_id": run.pk},
-        )
+        _hand_over(run)
     return run
+
+
+def _hand_over(run: ChargebackRun) -> None:
+    outbox_enqueue(
+        task="budgets.tasks.chargeback_execute_task", key=run.task_key, kwargs={"run_id": run.pk}
+    )
 
 
 def chargeback_run(*, actor: Any, period: datetime.date) -> ChargebackRun:
@@ -245,7 +264,13 @@ def chargeback_run(*, actor: Any, period: datetime.date) -> ChargebackRun:
 
 
 def chargeback_execute(*, run_id: int) -> ChargebackRun:
-    """Run a queued chargeback: queued -> running -> done, or failed with the error."""
+    """Run a queued chargeback: queued -> running -> done, or failed with the error.
+
+    Only a queued run is executed: a task delivered twice, or a late one, finds the run
+    running or done and leaves it. A run left running by a worker that died is queued
+    again by `chargeback_runs_recover` alone, so that is the one way a run is executed
+    again; the month lock and ON CONFLICT keep the month charged once even then.
+    """
     with transaction.atomic():
         run = ChargebackRun.objects.select_for_update().get(pk=run_id)
         if run.status != RunStatus.QUEUED:
@@ -270,6 +295,86 @@ def chargeback_execute(*, run_id: int) -> ChargebackRun:
     return run
 
 
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def chargeback_runs_recover(*, now: datetime.datetime, actor: Any = None) -> dict[int, str]:
+    """Find the runs that are stuck and queue them again, or fail them with the reason.
+
+    Stuck: queued longer than CHARGEBACK_RUN_QUEUED_MINUTES after being handed to the
+    workers (a message lost with the broker, no worker), or running longer than
+    CHARGEBACK_RUN_RUNNING_MINUTES (its worker died). A run still waiting in the outbox
+    for the broker is not stuck: the outbox delivers it when the broker is back. A run is
+    queued again at most CHARGEBACK_RUN_MAX_RECOVERIES times, then failed. Returns
+    {run id: the new status} for the runs it changed. Beat runs it every few minutes.
+    """
+    queued_limit = _limit("CHARGEBACK_RUN_QUEUED_MINUTES", 10)
+    running_limit = _limit("CHARGEBACK_RUN_RUNNING_MINUTES", 30)
+    most = _limit("CHARGEBACK_RUN_MAX_RECOVERIES", 3)
+    changed: dict[int, str] = {}
+    with transaction.atomic(), audit_context(actor=actor):
+        # SKIP LOCKED: a run being started right now (its row locked by the worker) is
+        # not stuck, and two recoveries at once take different runs.
+        candidates = ChargebackRun.objects.select_for_update(skip_locked=True).filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(
+                status=RunStatus.RUNNING,
+                started_at__lt=now - datetime.timedelta(minutes=running_limit),
+            )
+        )
+        runs = list(candidates.order_by("id"))
+        items = OutboxItem.objects.in_bulk([run.task_key for run in runs], field_name="key")
+        for run in runs:
+            stuck = _stuck_because(
+                run,
+                items.get(run.task_key),
+                now=now,
+                queued_limit=queued_limit,
+                running_limit=running_limit,
+            )
+            if stuck is None:
+                continue
+            why, try_again = stuck
+            if try_again and run.recoveries < most:
+                run.recoveries += 1
+                run.status, run.recovered_at = RunStatus.QUEUED, now
+                run.recovery_reason = RUN_QUEUED_AGAIN.format(
+                    why=why, recoveries=run.recoveries, limit=most
+                )
+                run.save(update_fields=["status", "recoveries", "recovered_at", "recovery_reason"])
+                _hand_over(run)
+            else:
+                if try_again:
+                    why = RUN_GIVEN_UP.format(why=why, limit=most)
+                run.status, run.error, run.finished_at = RunStatus.FAILED, why, now
+                run.save(update_fields=["status", "error", "finished_at"])
+            changed[run.pk] = run.status
+    return changed
+
+
+def _stuck_because(
+    run: ChargebackRun,
+    item: OutboxItem | None,
+    *,
+    now: datetime.datetime,
+    queued_limit: int,
+    running_limit: int,
+) -> tuple[str, bool] | None:
+    """Why this run is stuck and whether queueing it again may help; None if not stuck."""
+    if run.status == RunStatus.RUNNING:
+        return RUN_NOT_FINISHED.format(minutes=running_limit), True
+    if item is not None and item.status == OutboxStatus.PENDING:
+        return None  # waiting for the broker: the outbox hands it over when it is back
+    if item is not None and item.status == OutboxStatus.FAILED:
+        # The outbox already tried it with back-off; another key would fail the same way.
+        return RUN_NOT_HANDED_OVER.format(error=item.last_error), False
+    since = (item.sent_at if item is not None else None) or run.recovered_at or run.requested_at
+    if now - since <= datetime.timedelta(minutes=queued_limit):
+        return None
+    return RUN_NOT_STARTED.format(minutes=queued_limit), True
+
+
 def _charge_month(run: ChargebackRun) -> tuple[int, Decimal, Decimal]:
     start, end = run.period, next_month(run.period)
     params = {"start": start, "end": end, "run": run.pk, "fiscal_year": fiscal_year_of(start)}
@@ -285,8 +390,8 @@ def _charge_month(run: ChargebackRun) -> tuple[int, Decimal, Decimal]:
         # PostgreSQL's trigger queue quadratic (10,000 members: 12 s instead of 3 s).
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(CHARGEBACK_SQL, params)
-        amounts = [row[0] for row in cursor.fetchall()]
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default, for the rest
-        cursor.execute(UNALLOCATED_SQL, params)
-        unallocated = cursor.fetchone()[0]
-    return len(amounts), sum(amounts, Decimal("0.00")), Decimal(unallocated)
+        cursor.execute(RUN_SUMMARY_SQL, params)
+        count, total, unallocated = cursor.fetchone()
+    cents = Decimal("0.01")
+    return int(count), Decimal(total).quantize(cents), Decimal(unallocated).quantize(cents)

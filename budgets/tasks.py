@@ -19,6 +19,13 @@ def chargeback_execute_task(run_id: int) -> None:
 
 
 @shared_task
+def chargeback_runs_recover_task() -> dict[int, str]:
+    """Beat, every five minutes: queue again, or fail with the reason, the runs that are
+    stuck (their worker died, their message was lost)."""
+    return services.chargeback_runs_recover(now=timezone.now())
+
+
+@shared_task
 def chargeback_month_just_ended() -> int:
     """Beat, on the first of each month: queue the chargeback of the month just ended."""
     return services.chargeback_request(actor=None, period=previous_month(timezone.localdate())).pk

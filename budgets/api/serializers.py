@@ -116,6 +116,9 @@ class ChargebackRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "error",
+            "recoveries",
+            "recovered_at",
+            "recovery_reason",
         ]
         read_only_fields = fields
 
