@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Cluster, Department, Membership, Provider, ProviderKind
@@ -15,10 +16,11 @@ from clusters.services import membership_create, membership_delete, membership_u
 from defection.board import board
 from defection.models import OPEN_STATUSES, Destination, ExitRequest, ExitStatus, Reason
 from defection.selectors import cluster_room, exit_impact
+from notifications.models import NotificationKind
+from notifications.services import notify
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict, integrity_to_validation
 from sharedsvc.models import User
-from sharedsvc.notify import notify
 from sharedsvc.services import require_permission, validated_save
 
 NOT_A_MEMBER = "{department} is not a member of {cluster} today, so it has nothing to leave."
@@ -214,7 +216,9 @@ def exit_request_submit(
         else:
             board().open_case(exit_request=request, actor=actor)
         _tell_cluster(
-            request, subject=f"{department.code} gives notice to leave {from_cluster.code}"
+            request,
+            kind=NotificationKind.EXIT_NOTICE,
+            subject=f"{department.code} gives notice to leave {from_cluster.code}",
         )
     return request
 
@@ -251,6 +255,7 @@ def exit_request_approve(
         _schedule(request, actor=actor)
         _tell_cluster(
             request,
+            kind=NotificationKind.EXIT_APPROVED,
             subject=f"The board approved {request.department.code}'s exit from {request.from_cluster.code}",
         )
     return request
@@ -297,6 +302,7 @@ def exit_request_withdraw(*, actor: Any, exit_request: ExitRequest) -> ExitReque
             board().withdraw_case(exit_request=request, actor=actor)
         _tell_cluster(
             request,
+            kind=NotificationKind.EXIT_WITHDRAWN,
             subject=f"{request.department.code} withdraws its notice to leave {request.from_cluster.code}",
         )
     return request
@@ -311,9 +317,9 @@ def exit_requests_complete(*, actor: Any = None, today: datetime.date | None = N
         )
 
 
-def _tell_cluster(request: ExitRequest, *, subject: str) -> None:
-    """The cluster's other current members and the provider's managers hear of it, after
-    commit."""
+def _tell_cluster(request: ExitRequest, *, kind: str, subject: str) -> None:
+    """The cluster's other current members and the provider's managers are notified (the
+    emails go after commit)."""
     fellows = (
         Membership.objects.active_on(timezone.localdate())
         .filter(cluster=request.from_cluster)
@@ -322,7 +328,7 @@ def _tell_cluster(request: ExitRequest, *, subject: str) -> None:
     recipients = User.objects.filter(is_active=True).filter(
         department_id__in=fellows.values("department_id")
     ) | User.objects.filter(is_active=True, provider_id=request.from_cluster.provider_id)
-    notify_readers(request, recipients, subject=subject, body=describe)
+    notify_readers(request, recipients, kind=kind, subject=subject, body=describe)
 
 
 def notify_readers(
@@ -332,23 +338,39 @@ def notify_readers(
     subject: str,
     body: Any,
     footer: str = "",
+    kind: str = NotificationKind.EXIT_NOTICE,
+    link: str | None = None,
 ) -> None:
-    """Email each recipient what they may read of the request: `body(request, whole=...)`
-    whole for those with `defection.view_exitrequest_whole`, in part for the others (the
-    destination provider). The gate is asked per recipient, so an email never shows more
-    than the page."""
+    """Notify each recipient (a row each, and its email) of what they may read of the
+    request: `body(request, whole=...)` whole for those with
+    `defection.view_exitrequest_whole`, in part for the others (the destination provider).
+    The gate is asked per recipient, so a notification never shows more than the page.
+    `link` is the page it is about (the request's page unless given)."""
     plain = ExitRequest.objects.get(pk=request.pk)  # no reader's annotation on it
-    whole: list[str] = []
-    part: list[str] = []
+    link = link or reverse("defection:exit-request", args=[request.pk])
+    whole: list[User] = []
+    part: list[User] = []
     for user in recipients:
         if user.has_perm("defection.view_exitrequest_whole", plain):
-            whole.append(user.email)
+            whole.append(user)
         else:
-            part.append(user.email)
+            part.append(user)
     if whole:
-        notify(to=whole, subject=subject, body=body(request, whole=True) + footer)
+        notify(
+            recipients=whole,
+            kind=kind,
+            subject=subject,
+            body=body(request, whole=True) + footer,
+            link=link,
+        )
     if part:
-        notify(to=part, subject=subject, body=body(request, whole=False) + footer)
+        notify(
+            recipients=part,
+            kind=kind,
+            subject=subject,
+            body=body(request, whole=False) + footer,
+            link=link,
+        )
 
 
 def describe(request: ExitRequest, *, whole: bool = True) -> str:

@@ -8,14 +8,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Cluster, Department, Membership, Standard
+from notifications.models import NotificationKind
+from notifications.services import notify
 from servicelevels.models import BreachNotice, Measurement
 from servicelevels.selectors import persistent_breaches
 from sharedsvc.audit import audit_context
 from sharedsvc.models import User
-from sharedsvc.notify import notify
 from sharedsvc.periods import format_period, month_start, next_month
 from sharedsvc.roles import Role
 from sharedsvc.services import require_permission, validated_save
@@ -108,7 +110,8 @@ def measurement_update(
 
 
 def _notify_new_breaches(*, actor: Any) -> int:
-    """Tell the provider's managers of each persistent breach once (after commit)."""
+    """Notify the provider's managers of each persistent breach once (the emails go after
+    commit), with a link to the provider's scorecard, which lists its breaches."""
     told = 0
     with audit_context(actor=actor):
         for breach in persistent_breaches():
@@ -127,7 +130,9 @@ def _notify_new_breaches(*, actor: Any) -> int:
                 provider__clusters__pk=breach["cluster_id"],
             )
             notify(
-                to=managers.values_list("email", flat=True),
+                recipients=managers,
+                kind=NotificationKind.BREACH,
+                link=reverse("servicelevels:scorecard", args=[breach["provider"]]),
                 subject=f"Persistent breach: {breach['standard']} for {breach['department']} in {breach['cluster']}",
                 body=(
                     f"{breach['standard']} has been missed for {breach['department']} in {breach['cluster']} "

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("defection.urls")),
     path("", include("governance.urls")),
     path("", include("servicelevels.urls")),
+    path("", include("notifications.urls")),
 ]

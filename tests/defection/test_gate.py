@@ -24,6 +24,8 @@ from clusters.models import Membership
 from defection import board as board_port
 from defection import services
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
+from notifications.models import Notification, NotificationKind
+from tests.notifications.support import celery_eager
 
 JUSTIFICATION = "Payroll errors every month; Technology Services quoted us less."
 URL = "/api/v1/exit-requests/"
@@ -116,20 +118,28 @@ def test_finding_1_destination_provider_page_has_no_justification_or_impact(worl
 
 
 def test_finding_1_notice_email_goes_whole_to_members_and_the_current_provider(
-    world, settings, django_capture_on_commit_callbacks, mailoutbox
+    world, django_capture_on_commit_callbacks, mailoutbox
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         request = moving_to_tech(world)
-    notices = [m for m in mailoutbox if m.subject == "LCS gives notice to leave PAY-PSOA"]
-    assert [sorted(m.to) for m in notices] == [
-        sorted([world.other_manager.email, world.provider_manager.email])
-    ]
-    body = notices[0].body
-    assert f"Justification: {JUSTIFICATION}" in body
-    assert "Cost per unit, from the 2026-03 pool: 10.0000 before" in body
+    subject = "LCS gives notice to leave PAY-PSOA"
+    rows = Notification.objects.filter(subject=subject).select_related("recipient")
+    assert {n.recipient for n in rows} == {world.other_manager, world.provider_manager}
+    assert {(n.kind, n.link) for n in rows} == {
+        (NotificationKind.EXIT_NOTICE, f"/exit-requests/{request.pk}/")
+    }
+    # One message per recipient (no shared To: list), each sent from its row.
+    notices = [m for m in mailoutbox if m.subject == subject]
+    assert sorted(m.to for m in notices) == sorted(
+        [[world.other_manager.email], [world.provider_manager.email]]
+    )
+    assert all(n.emailed_at is not None for n in rows)
+    for body in [m.body for m in notices] + [n.body for n in rows]:
+        assert f"Justification: {JUSTIFICATION}" in body
+        assert "Cost per unit, from the 2026-03 pool: 10.0000 before" in body
     # The destination provider is not told by the cluster's notice at all.
     assert all(world.other_provider_manager.email not in m.to for m in mailoutbox)
+    assert not Notification.objects.filter(recipient=world.other_provider_manager).exists()
     assert ExitRequest.objects.get() == request
 
 

@@ -17,8 +17,10 @@ from budgets.services import chargeback_run
 from clusters.models import Membership
 from defection import services
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
+from notifications.models import Notification
 from sharedsvc.errors import Conflict
 from tests.factories import ClusterFactory, DepartmentFactory, MembershipFactory, UserFactory
+from tests.notifications.support import celery_eager
 
 TODAY = timezone.localdate
 
@@ -245,23 +247,26 @@ def test_impact_when_nobody_remains(world):
     assert impact["members"] == []
 
 
-def test_members_and_provider_are_told_after_commit(
-    world, django_capture_on_commit_callbacks, settings
-):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    UserFactory(
+def test_members_and_provider_are_told_after_commit(world, django_capture_on_commit_callbacks):
+    env_mgr2 = UserFactory(
         username="env_mgr2",
         role="department_manager",
         department=world.env,
         email="env@example.gov",
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        submit(world)
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert "LCS gives notice to leave PAY-PSOA" in message.subject
-    assert "env@example.gov" in message.to and world.provider_manager.email in message.to
-    assert world.manager.email not in message.to  # the leaver's own people are not the audience
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
+        request = submit(world)
+        assert mail.outbox == []  # nothing before the commit
+    told = {world.other_manager, env_mgr2, world.provider_manager}
+    rows = Notification.objects.filter(subject="LCS gives notice to leave PAY-PSOA")
+    assert {n.recipient for n in rows} == told
+    assert {n.link for n in rows} == {f"/exit-requests/{request.pk}/"}
+    # One message each, To: that one person.
+    assert sorted(m.to for m in mail.outbox) == sorted([u.email] for u in told)
+    assert all(m.subject == "LCS gives notice to leave PAY-PSOA" for m in mail.outbox)
+    # The leaver's own people are not the audience.
+    assert not Notification.objects.filter(recipient=world.manager).exists()
+    assert all(world.manager.email not in m.to for m in mail.outbox)
 
 
 def test_a_move_is_charged_to_each_cluster_for_its_days(world, psoa_payroll_2):

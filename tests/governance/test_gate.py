@@ -16,9 +16,11 @@ from defection.models import Destination, ExitStatus, Reason
 from defection.services import SEEN_IN_PART, exit_request_submit
 from governance import services, views
 from governance.models import Case, CaseStatus, Vote
+from notifications.models import Notification
 from sharedsvc.errors import Forbidden
 from sharedsvc.roles import Role
 from tests.factories import UserFactory
+from tests.notifications.support import celery_eager
 
 JUSTIFICATION = "Payroll errors every month for a year."  # the `case` fixture's
 
@@ -200,10 +202,9 @@ def test_finding_1_decision_email_to_destination_provider_has_no_impact(
 
 
 def test_the_board_is_told_the_whole_case_when_it_opens(
-    world, board, settings, django_capture_on_commit_callbacks, mailoutbox
+    world, board, django_capture_on_commit_callbacks, mailoutbox
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         exit_request_submit(
             actor=world.manager,
             department=world.lcs,
@@ -213,6 +214,9 @@ def test_the_board_is_told_the_whole_case_when_it_opens(
             reason=Reason.COST,
             justification="Cheaper at Technology Services.",
         )
+    rows = Notification.objects.filter(subject__startswith="Board case opened")
+    assert {n.recipient for n in rows} == set(board)
     opened = [m for m in mailoutbox if m.subject.startswith("Board case opened")]
-    assert [sorted(m.to) for m in opened] == [sorted(dm.email for dm in board)]
-    assert "Justification: Cheaper at Technology Services." in opened[0].body
+    assert sorted(m.to for m in opened) == sorted([dm.email] for dm in board)
+    for body in [m.body for m in opened] + [n.body for n in rows]:
+        assert "Justification: Cheaper at Technology Services." in body

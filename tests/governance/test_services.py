@@ -17,7 +17,9 @@ from defection.services import exit_request_withdraw
 from governance import services
 from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Seat, Vote
 from governance.selectors import case_tally
+from notifications.models import Notification
 from sharedsvc.errors import Conflict, Forbidden
+from tests.notifications.support import celery_eager
 
 
 def vote(user, case, choice, reason="Because."):
@@ -162,13 +164,13 @@ def test_withdrawing_the_request_withdraws_the_case(world, case):
 
 
 def test_the_board_is_told_when_a_case_opens_and_parties_when_decided(
-    world, board, settings, django_capture_on_commit_callbacks
+    world, board, django_capture_on_commit_callbacks
 ):
     from defection.models import Destination, Reason
     from defection.services import exit_request_submit
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    with django_capture_on_commit_callbacks(execute=True):
+    seats = {*board, world.tech.deputy_minister}
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         request = exit_request_submit(
             actor=world.manager,
             department=world.lcs,
@@ -177,17 +179,21 @@ def test_the_board_is_told_when_a_case_opens_and_parties_when_decided(
             reason=Reason.STRATEGIC,
             justification="We will run it ourselves.",
         )
-    opened = [m for m in mail.outbox if m.subject.startswith("Board case opened")]
-    assert len(opened) == 1
-    assert sorted(opened[0].to) == sorted(u.email for u in [*board, world.tech.deputy_minister])
+    opened = Notification.objects.filter(subject__startswith="Board case opened")
+    assert {n.recipient for n in opened} == seats
+    # One message per seat, To: that deputy minister alone.
+    sent = [m for m in mail.outbox if m.subject.startswith("Board case opened")]
+    assert sorted(m.to for m in sent) == sorted([u.email] for u in seats)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         # six eligible seats here (TECH is no party to an in-house move): quorum 4
         for voter in board[:4]:
             vote(voter, request.board_case, "reject", reason="Keep it shared.")
-    decided = [m for m in mail.outbox if m.subject.startswith("Board decision")]
-    assert len(decided) == 1
-    assert world.manager.email in decided[0].to and world.provider_manager.email in decided[0].to
+    decided = Notification.objects.filter(subject__startswith="Board decision")
+    recipients = {n.recipient for n in decided}
+    assert {world.manager, world.deputy_minister, world.provider_manager} <= recipients
+    sent = [m for m in mail.outbox if m.subject.startswith("Board decision")]
+    assert sorted(m.to for m in sent) == sorted([u.email] for u in recipients)
 
 
 def test_reminders_go_once_to_undecided_seats_48_hours_before_closing(

@@ -1,5 +1,5 @@
 """Celery for real: a task goes through the configured broker (Redis with REDIS_URL, else
-kombu's filesystem transport) to a real worker; notifications wait for the commit."""
+kombu's filesystem transport) to a real worker; notifications' emails wait for the commit."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from django.core.cache import cache
 from django.db import transaction
 from kombu import Exchange, Queue
 
+from notifications.models import Notification, NotificationKind
+from notifications.services import notify
 from sharedsvc.celery import app as celery_app
-from sharedsvc.notify import notify
 from sharedsvc.tasks import heartbeat, send_email
+from tests.factories import UserFactory
 
 HEARTBEAT_KEY = "sharedsvc:heartbeat"
 
@@ -68,6 +70,7 @@ def test_notify_sends_nothing_when_the_transaction_rolls_back(
     db, settings, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    manager = UserFactory(username="lcs.manager")
     mail.outbox = []
 
     with (
@@ -75,30 +78,45 @@ def test_notify_sends_nothing_when_the_transaction_rolls_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        notify(to=["lcs.manager@example.gov"], subject="Left", body="Never sent")
+        notify(
+            recipients=[manager],
+            kind=NotificationKind.EXIT_NOTICE,
+            subject="Left",
+            body="Never sent",
+            link="/exit-requests/",
+        )
         raise RuntimeError("roll back")
 
     assert callbacks == []
     assert mail.outbox == []
+    assert not Notification.objects.exists()
 
 
 def test_notify_sends_after_commit_and_not_before(db, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Run the task in place so that the send can be seen here; the broker is tested above.
+    a, b = UserFactory(username="a"), UserFactory(username="b")
+    no_address = UserFactory(username="c", email="")
     celery_app.conf.task_always_eager = True
     mail.outbox = []
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
             notify(
-                to=["b@example.gov", "", "a@example.gov", "a@example.gov"],
+                recipients=[b, no_address, a, a],
+                kind=NotificationKind.CASE_OPENED,
                 subject="Case opened",
                 body="A case was opened.",
+                link="/cases/",
             )
             assert mail.outbox == []
     finally:
         celery_app.conf.task_always_eager = False
 
-    assert len(callbacks) == 1
-    assert [(m.subject, m.to) for m in mail.outbox] == [
-        ("Case opened", ["a@example.gov", "b@example.gov"])
+    # One row per distinct recipient; one email each for those with an address, each
+    # dispatched after commit on its own, To: that one person.
+    assert Notification.objects.filter(subject="Case opened").count() == 3
+    assert len(callbacks) == 2
+    assert sorted((m.subject, m.to) for m in mail.outbox) == [
+        ("Case opened", ["a@example.gov"]),
+        ("Case opened", ["b@example.gov"]),
     ]
