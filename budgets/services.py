@@ -377,7 +377,12 @@ def _stuck_because(
 
 def _charge_month(run: ChargebackRun) -> tuple[int, Decimal, Decimal]:
     start, end = run.period, next_month(run.period)
-    params = {"start": start, "end": end, "run": run.pk, "fiscal_year": fiscal_year_of(start)}
+    params: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "run": run.pk,
+        "fiscal_year": fiscal_year_of(start),
+    }
     with connection.cursor() as cursor:
         # Two runs of one month at once: the second waits here for the first to commit,
         # then finds every charge already made (ON CONFLICT) and adds nothing.
