@@ -314,8 +314,9 @@ def chargeback_runs_recover(*, now: datetime.datetime, actor: Any = None) -> dic
     most = _limit("CHARGEBACK_RUN_MAX_RECOVERIES", 3)
     changed: dict[int, str] = {}
     with transaction.atomic(), audit_context(actor=actor):
-        # SKIP LOCKED: a run being started right now (its row locked by the worker) is
-        # not stuck, and two recoveries at once take different runs.
+        # SKIP LOCKED: a run whose row a live transaction holds (a worker starting it, or
+        # inserting its charges, which locks the run for their foreign key) is not stuck,
+        # and two recoveries at once take different runs.
         candidates = ChargebackRun.objects.select_for_update(skip_locked=True).filter(
             Q(status=RunStatus.QUEUED)
             | Q(

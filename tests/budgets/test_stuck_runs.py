@@ -257,10 +257,23 @@ def test_the_api_and_the_page_say_why_a_stuck_run_failed(world, api, client):
 
 # A real worker, killed -------------------------------------------------------------------
 
+# The backend of a worker waiting for the charges table.
 BLOCKED_ON_CHARGES = """
-SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 WHERE c.relname = 'budgets_charge' AND NOT l.granted
 """
+
+
+def backends_waiting_for_charges() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(BLOCKED_ON_CHARGES)
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] > 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -286,18 +299,17 @@ def test_a_worker_killed_in_the_middle_of_a_run_is_replaced_and_the_month_charge
                 assert wait_for(
                     lambda: ChargebackRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
                 ), "the worker did not start the run"
-                with connection.cursor() as cursor:
-
-                    def blocked() -> bool:
-                        cursor.execute(BLOCKED_ON_CHARGES)
-                        return cursor.fetchone()[0] > 0
-
-                    assert wait_for(blocked), "the run did not reach its charges"
+                assert wait_for(backends_waiting_for_charges), "the run did not reach its charges"
+                (backend,) = backends_waiting_for_charges()
                 first.kill()
         finally:
             locker.rollback()
             locker.close()
 
+        # PostgreSQL notices the dead client once the lock is released, and rolls its
+        # transaction back; until then the run's row is held (a live transaction's run is
+        # never recovered from under it).
+        assert wait_for(lambda: not backend_alive(backend)), "the dead worker's backend stayed"
         run.refresh_from_db()
         assert (run.status, run.charges) == (RunStatus.RUNNING, 0)
         # Nothing is done before the limit: the run may only be slow.
