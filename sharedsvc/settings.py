@@ -189,6 +189,11 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 # The worker logs through Django's LOGGING (JSON lines with the request id), not its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A chargeback run queued (after its hand-over to the broker) or running longer than this
+# is picked up again, at most so many times, then failed with the reason.
+CHARGEBACK_RUN_QUEUED_MINUTES = env.int("CHARGEBACK_RUN_QUEUED_MINUTES", 10)
+CHARGEBACK_RUN_RUNNING_MINUTES = env.int("CHARGEBACK_RUN_RUNNING_MINUTES", 30)
+CHARGEBACK_RUN_MAX_RECOVERIES = env.int("CHARGEBACK_RUN_MAX_RECOVERIES", 3)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -219,6 +224,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the file-based backend (`django.core.mail.backends.filebased.EmailBackend`).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")

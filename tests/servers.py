@@ -17,6 +17,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from sharedsvc import outbox
+from sharedsvc.celery import app as celery_app
+
 ROOT = Path(settings.BASE_DIR)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -152,3 +155,83 @@ def gunicorn(*, env: dict[str, str], workers: int = 2) -> Iterator[str]:
             process.wait(timeout=15)
         log.close()
         Path(log.name).unlink(missing_ok=True)
+
+
+class Worker:
+    """A Celery worker in a process (and session) of its own, on the test's database."""
+
+    def __init__(self, *, broker_url: str, mail_dir: str | None = None) -> None:
+        extra = {"REDIS_URL": broker_url, "LOG_LEVEL": "WARNING"}
+        if mail_dir:
+            extra |= {
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": mail_dir,
+            }
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop)
+            prefix="test-worker-", suffix=".log", delete=False
+        )
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "sharedsvc",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+                f"--hostname=test-{os.getpid()}-{id(self)}@127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=server_env(**extra),
+            stdout=self.log,
+            stderr=self.log,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL, as the out-of-memory killer or a lost machine would."""
+        self.stop(sig=signal.SIGKILL)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=15)
+        self.log.close()
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-20000:]
+
+
+@contextmanager
+def celery_worker(*, broker_url: str, mail_dir: str | None = None) -> Iterator[Worker]:
+    worker = Worker(broker_url=broker_url, mail_dir=mail_dir)
+    try:
+        yield worker
+    except BaseException:
+        # What the worker said is the first thing to read when a test against it fails.
+        print(worker.output())
+        raise
+    finally:
+        worker.stop()
+        Path(worker.log.name).unlink(missing_ok=True)
+
+
+@contextmanager
+def broker(server: RedisServer) -> Iterator[None]:
+    """This process's Celery (and so the outbox's dispatcher) on the test's Redis."""
+    before = celery_app.conf.broker_url
+    celery_app.conf.broker_url = server.url
+    outbox._broker_down_until = 0.0
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url = before
+        outbox._broker_down_until = 0.0

@@ -31,8 +31,7 @@ from budgets.services import (
 from budgets.tasks import chargeback_runs_recover_task
 from sharedsvc.models import OutboxItem, OutboxStatus
 from tests.factories import ClusterFactory, DepartmentFactory, MembershipFactory, UserFactory
-from tests.servers import redis_server, wait_for
-from tests.sharedsvc.test_outage import broker, celery_worker
+from tests.servers import broker, celery_worker, redis_server, wait_for
 
 APRIL = datetime.date(2026, 4, 1)
 MINUTE = datetime.timedelta(minutes=1)

@@ -14,15 +14,9 @@ backend's files into a temporary directory, which the test counts.
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,104 +26,13 @@ from django.utils import timezone
 from budgets.models import Charge, ChargebackRun, CostPool, RunStatus
 from defection.models import ExitRequest, ExitStatus
 from governance.models import Case, CaseStatus
-from sharedsvc import outbox
-from sharedsvc.celery import app as celery_app
 from sharedsvc.models import OutboxItem, OutboxStatus
 from sharedsvc.outbox import outbox_dispatch
 from sharedsvc.periods import format_period, previous_month
 from tests.personas import build_world
-from tests.servers import ROOT, RedisServer, server_env, wait_for
+from tests.servers import RedisServer, broker, celery_worker, wait_for
 
 CHARGEBACK_TASK = "budgets.tasks.chargeback_execute_task"
-
-# The worker's entry point: Celery's own, after giving the file-based email backend the
-# directory from the environment (the settings read EMAIL_BACKEND but not EMAIL_FILE_PATH).
-WORKER_MAIN = """
-import os, sys
-from django.conf import settings
-if os.environ.get("EMAIL_FILE_PATH") and not getattr(settings, "EMAIL_FILE_PATH", None):
-    settings.EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
-from sharedsvc.celery import app
-app.worker_main(sys.argv[1:])
-"""
-
-
-class Worker:
-    """A Celery worker in a process (and session) of its own, on the test's database."""
-
-    def __init__(self, *, broker_url: str, mail_dir: str | None = None) -> None:
-        extra = {"REDIS_URL": broker_url, "LOG_LEVEL": "WARNING"}
-        if mail_dir:
-            extra |= {
-                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": mail_dir,
-            }
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop)
-            prefix="test-worker-", suffix=".log", delete=False
-        )
-        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [
-                sys.executable,
-                "-c",
-                WORKER_MAIN,
-                "worker",
-                "--pool=solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-                f"--hostname=test-{os.getpid()}-{id(self)}@127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=server_env(**extra),
-            stdout=self.log,
-            stderr=self.log,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL, as the out-of-memory killer or a lost machine would."""
-        self.stop(sig=signal.SIGKILL)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
-        self.log.close()
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-20000:]
-
-
-@contextmanager
-def celery_worker(*, broker_url: str, mail_dir: str | None = None) -> Iterator[Worker]:
-    worker = Worker(broker_url=broker_url, mail_dir=mail_dir)
-    try:
-        yield worker
-    except BaseException:
-        # What the worker said is the first thing to read when a test against it fails.
-        print(worker.output())
-        raise
-    finally:
-        worker.stop()
-        Path(worker.log.name).unlink(missing_ok=True)
-
-
-@contextmanager
-def broker(server: RedisServer) -> Iterator[None]:
-    """This process's Celery (and so the outbox's dispatcher) on the test's Redis."""
-    before = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
-    outbox._broker_down_until = 0.0
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url = before
-        outbox._broker_down_until = 0.0
 
 
 def emails_in(directory: str) -> list[str]:
