@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Department
@@ -21,6 +22,7 @@ from defection.services import (
 from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Seat, Vote
 from governance.rules import seat_department_ids
 from governance.selectors import case_tally, describe_decision
+from notifications.models import NotificationKind
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict, Forbidden
 from sharedsvc.models import User
@@ -85,6 +87,8 @@ def case_open(
             exit_request,
             [seat.department.deputy_minister for seat in seats],
             subject=f"Board case opened: {exit_request.department.code} asks to leave {exit_request.from_cluster.code}",
+            kind=NotificationKind.CASE_OPENED,
+            link=reverse("governance:case", args=[case.pk]),
             body=_case_text(case),
             footer=f"\nVoting closes {timezone.localtime(case.closes_at):%d %B %Y %H:%M}.",
         )
@@ -229,6 +233,8 @@ def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = 
                     seat.case.exit_request,
                     [dm],
                     subject=f"Reminder: your vote on case {seat.case_id} closes soon",
+                    kind=NotificationKind.CASE_REMINDER,
+                    link=reverse("governance:case", args=[seat.case_id]),
                     body=_case_text(seat.case),
                     footer=f"\nVoting closes {timezone.localtime(seat.case.closes_at):%d %B %Y %H:%M}.",
                 )
@@ -252,6 +258,8 @@ def _tell_parties(case: Case, request: ExitRequest) -> None:
         request,
         recipients.distinct(),
         subject=f"Board decision on case {case.pk}: {case.get_status_display().lower()}",
+        kind=NotificationKind.CASE_DECIDED,
+        link=reverse("governance:case", args=[case.pk]),
         body=_case_text(case),
         footer=f"\n{case.decision_rule}",
     )

@@ -845,18 +845,19 @@ def count_queries(client: Client, url: str, **headers) -> int:
     return len(ctx.captured_queries)
 
 
-# Session sign-in costs 2 queries (session, user) and the page header 1 more for a
-# department's or provider's people (their department or provider); then the page itself.
+# Session sign-in costs 2 queries (session, user), the page header 1 more for everyone
+# (the count of unread notifications) and 1 more for a department's or provider's people
+# (their department or provider); then the page itself.
 PAGES = {
     # + department, the years (lines, charge span), services (form), lines, charges
-    "/departments/LCS/budget/?year=2026-27": ("manager", 3 + 6),
+    "/departments/LCS/budget/?year=2026-27": ("manager", 4 + 6),
     # + department, line
-    "/departments/LCS/budget/lines/{line}/": ("manager", 3 + 2),
+    "/departments/LCS/budget/lines/{line}/": ("manager", 4 + 2),
     # + provider, the years (first pool), clusters, pools
-    "/providers/PSOA/cost-pools/?year=2026-27": ("provider_manager", 3 + 4),
-    "/providers/PSOA/cost-pools/upload/": ("provider_manager", 3 + 1),  # + provider
-    "/chargeback/": ("administrator", 2 + 1),  # + runs
-    "/chargeback/runs/{run}/": ("administrator", 2 + 1),  # + run
+    "/providers/PSOA/cost-pools/?year=2026-27": ("provider_manager", 4 + 4),
+    "/providers/PSOA/cost-pools/upload/": ("provider_manager", 4 + 1),  # + provider
+    "/chargeback/": ("administrator", 3 + 1),  # + runs
+    "/chargeback/runs/{run}/": ("administrator", 3 + 1),  # + run
 }
 
 

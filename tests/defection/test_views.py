@@ -788,22 +788,23 @@ def count(client: Client, url: str, status: int = 200) -> int:
     return len(ctx.captured_queries)
 
 
-# Each page: the session sign-in (session, user), the named queries, and the user's
-# department for the navigation (last, from the template).
+# Each page: the session sign-in (session, user), the named queries, the user's
+# department for the navigation and the header's count of unread notifications (last,
+# from the template).
 PAGES: dict[str, int | None] = {
     # count, page of requests
-    "/exit-requests/": 5,
+    "/exit-requests/": 6,
     # the request (with its case); department names of its impact
-    "detail": 5,
+    "detail": 6,
     # membership; its open request; non-PSOA providers; alternatives: clusters, latest
     # pools, their memberships
-    "leave": 9,
+    "leave": 10,
     # as "leave" (the answers checked again; PSOA East has no capacity, so no room query),
     # + the impact: latest pool, members that month, department names
-    "check": 12,
+    "check": 13,
     # cluster; members; whether this user sees the members (the gate's current-member
     # question, for the message); pending departures
-    "/clusters/PAY-PSOA/": 7,
+    "/clusters/PAY-PSOA/": 8,
     # department; memberships (with their open request); the rest is other apps' (the
     # viable alternatives), so only its constancy is checked here
     "/departments/LCS/": None,

@@ -165,9 +165,8 @@ def test_finding_1_case_page_shows_the_destination_provider_no_justification_or_
 
 
 def test_finding_1_decision_email_to_destination_provider_has_no_impact(
-    world, board, settings, django_capture_on_commit_callbacks, mailoutbox
+    world, board, django_capture_on_commit_callbacks, mailoutbox
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     CostPool.objects.create(
         cluster=world.pay_psoa, period=datetime.date(2026, 3, 1), amount=Decimal("7000.00")
     )
@@ -180,7 +179,7 @@ def test_finding_1_decision_email_to_destination_provider_has_no_impact(
         reason=Reason.COST,
         justification="Technology Services quoted 20% less.",
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         for dm in board[:3]:
             vote(dm, request.board_case, "reject", "Stay shared.")
     request.refresh_from_db()
@@ -192,6 +191,10 @@ def test_finding_1_decision_email_to_destination_provider_has_no_impact(
     assert "Technology Services quoted 20% less." not in destination.body
     assert "Cost per unit" not in destination.body and "ENV:" not in destination.body
     assert SEEN_IN_PART in destination.body
+    [row] = Notification.objects.filter(
+        recipient=world.other_provider_manager, subject__startswith="Board decision"
+    )
+    assert row.body == destination.body.rsplit("\n\nSee ", 1)[0]
     assert "Usage: 400 (employees served)." in destination.body
     assert "Rejected" in destination.body
     # The requester and the current provider read it whole.

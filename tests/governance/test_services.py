@@ -17,7 +17,7 @@ from defection.services import exit_request_withdraw
 from governance import services
 from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Seat, Vote
 from governance.selectors import case_tally
-from notifications.models import Notification
+from notifications.models import Notification, NotificationKind
 from sharedsvc.errors import Conflict, Forbidden
 from tests.notifications.support import celery_eager
 
@@ -181,6 +181,9 @@ def test_the_board_is_told_when_a_case_opens_and_parties_when_decided(
         )
     opened = Notification.objects.filter(subject__startswith="Board case opened")
     assert {n.recipient for n in opened} == seats
+    assert {(n.kind, n.link) for n in opened} == {
+        (NotificationKind.CASE_OPENED, f"/cases/{request.board_case.pk}/")
+    }
     # One message per seat, To: that deputy minister alone.
     sent = [m for m in mail.outbox if m.subject.startswith("Board case opened")]
     assert sorted(m.to for m in sent) == sorted([u.email] for u in seats)
@@ -191,24 +194,29 @@ def test_the_board_is_told_when_a_case_opens_and_parties_when_decided(
             vote(voter, request.board_case, "reject", reason="Keep it shared.")
     decided = Notification.objects.filter(subject__startswith="Board decision")
     recipients = {n.recipient for n in decided}
+    assert {(n.kind, n.link) for n in decided} == {
+        (NotificationKind.CASE_DECIDED, f"/cases/{request.board_case.pk}/")
+    }
     assert {world.manager, world.deputy_minister, world.provider_manager} <= recipients
     sent = [m for m in mail.outbox if m.subject.startswith("Board decision")]
     assert sorted(m.to for m in sent) == sorted([u.email] for u in recipients)
 
 
 def test_reminders_go_once_to_undecided_seats_48_hours_before_closing(
-    board, case, settings, django_capture_on_commit_callbacks
+    board, case, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     vote(board[0], case, "approve")
     early = case.closes_at - datetime.timedelta(hours=49)
     assert services.case_send_reminders(as_of=early) == 0
     due = case.closes_at - datetime.timedelta(hours=47)
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         assert services.case_send_reminders(as_of=due) == 4
     assert services.case_send_reminders(as_of=due) == 0  # once
-    reminded = {m.to[0] for m in mail.outbox if m.subject.startswith("Reminder")}
-    assert reminded == {u.email for u in board[1:]}
+    reminded = [m.to for m in mail.outbox if m.subject.startswith("Reminder")]
+    assert sorted(reminded) == sorted([u.email] for u in board[1:])
+    rows = Notification.objects.filter(kind=NotificationKind.CASE_REMINDER)
+    assert {n.recipient for n in rows} == set(board[1:])
+    assert {n.link for n in rows} == {f"/cases/{case.pk}/"}
     assert Seat.objects.filter(reminded_at__isnull=False).count() == 4
 
 

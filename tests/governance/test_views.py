@@ -559,8 +559,8 @@ def open_cases(world, n: int, prefix: str) -> list[Case]:
 def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, client):
     # session, user, the user's department (navigation), the seats the user holds today
     # (asked twice: by the navigation's "Cases" link and by the page, each through the
-    # gate), the cases with my seat and vote annotated
-    pinned = 6
+    # gate), the cases with my seat and vote annotated, the header's unread notifications
+    pinned = 7
     signed_in(client, board[0])
     small = count_queries(client, "/cases/")
     open_cases(world, 4, "QO")
@@ -570,17 +570,17 @@ def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, c
     large = count_queries(client, "/cases/")
     assert (small, large) == (pinned, pinned)
     assert Case.objects.count() == 7
-    # The readers' page: session, user, the cases.
+    # The readers' page: session, user, the cases, the header's unread notifications.
     signed_in(client, world.analyst)
-    assert count_queries(client, "/cases/") == 3
+    assert count_queries(client, "/cases/") == 4
 
 
 @pytest.mark.parametrize("persona", ["voter", "analyst"])
 def test_the_case_page_runs_the_same_queries_at_two_sizes(world, board, client, persona):
     # session, user, (the voter's department for navigation, and the seats it holds for
     # the navigation's "Cases" link), the case with its request, its seats, the votes the
-    # user may see, the persistent breaches (evidence)
-    pinned = {"voter": 8, "analyst": 6}[persona]
+    # user may see, the persistent breaches (evidence), the header's unread notifications
+    pinned = {"voter": 9, "analyst": 7}[persona]
     small_case = decided_case_with_votes(world, [], "QS")
     vote(board[0], small_case, "approve")
     big_board = board_of(12, "QB")
@@ -598,8 +598,9 @@ def test_the_case_page_runs_the_same_queries_at_two_sizes(world, board, client, 
 
 
 def test_the_decision_record_runs_the_same_queries_at_two_sizes(world, board, client):
-    # session, user, the case with its request, its seats, its votes
-    pinned = 5
+    # session, user, the case with its request, its seats, its votes, the header's unread
+    # notifications
+    pinned = 6
     small_case = decided_case_with_votes(world, board, "QS")
     big_case = decided_case_with_votes(world, [*board, *board_of(10, "QB")], "QL")
     assert Vote.objects.filter(case=big_case).count() > Vote.objects.filter(case=small_case).count()

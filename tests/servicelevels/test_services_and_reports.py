@@ -14,9 +14,11 @@ from django.utils import timezone
 from budgets.models import CostPool
 from budgets.services import chargeback_run
 from clusters.models import Membership
+from notifications.models import Notification, NotificationKind
 from servicelevels import selectors, services
 from servicelevels.models import BreachNotice, Measurement
 from tests.factories import ClusterFactory, MembershipFactory, StandardFactory
+from tests.notifications.support import celery_eager
 
 D = datetime.date
 
@@ -135,9 +137,8 @@ def test_a_missing_month_breaks_the_run(world, on_time):
 
 
 def test_provider_managers_are_told_of_a_breach_once(
-    world, on_time, settings, django_capture_on_commit_callbacks
+    world, on_time, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     rows = [
         {
             "standard": on_time,
@@ -148,14 +149,16 @@ def test_provider_managers_are_told_of_a_breach_once(
         }
         for m in (1, 2, 3)
     ]
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         services.measurements_submit(actor=world.provider_manager, rows=rows)
-    with django_capture_on_commit_callbacks(execute=True):
+    with celery_eager(), django_capture_on_commit_callbacks(execute=True):
         services.measurements_submit(
             actor=world.provider_manager, rows=[{**rows[0], "period": D(2026, 4, 1)}]
         )
     told = [m for m in mail.outbox if m.subject.startswith("Persistent breach")]
     assert len(told) == 1 and told[0].to == [world.provider_manager.email]
+    [row] = Notification.objects.filter(kind=NotificationKind.BREACH)
+    assert (row.recipient, row.link) == (world.provider_manager, "/providers/PSOA/scorecard/")
     assert BreachNotice.objects.count() == 1
 
 

@@ -641,19 +641,21 @@ def count(client: Client, url: str) -> int:
 
 
 # url -> (persona, pinned count). The navigation of a department's or provider's people
-# reads their department or provider (1 query: "nav").
+# reads their department or provider (1 query: "nav"); the header counts the user's
+# unread notifications (1 query: "unread").
 PAGES = {
-    # session, user, provider, clusters, scorecard, breaches, nav
-    "/providers/PSOA/scorecard/": ("provider_manager", 7),
-    # session, user, provider, clusters, standards, nav
-    "/providers/PSOA/returns/upload/": ("provider_manager", 6),
-    # session, user, department, memberships, standards, returns, breaches, nav
-    "/departments/LCS/service-levels/": ("manager", 8),
+    # session, user, provider, clusters, scorecard, breaches, nav, unread
+    "/providers/PSOA/scorecard/": ("provider_manager", 8),
+    # session, user, provider, clusters, standards, nav, unread
+    "/providers/PSOA/returns/upload/": ("provider_manager", 7),
+    # session, user, department, memberships, standards, returns, breaches, nav, unread
+    "/departments/LCS/service-levels/": ("manager", 9),
     # session, user, cluster, costs, compliance, benefits (2 for this fiscal year, 1 for
-    # the last complete one), nav; no membership check: prices are public
-    "/clusters/PAY-PSOA/performance/": ("manager", 9),
-    # session, user, clusters, latest costs, compliance, benefits, self-preference, departures
-    "/overview/": ("analyst", 8),
+    # the last complete one), nav, unread; no membership check: prices are public
+    "/clusters/PAY-PSOA/performance/": ("manager", 10),
+    # session, user, clusters, latest costs, compliance, benefits, self-preference,
+    # departures, unread
+    "/overview/": ("analyst", 9),
 }
 
 
