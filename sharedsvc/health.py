@@ -29,7 +29,7 @@ CHECK_NAMES = {Database: "database", Cache: "cache", Redis: "broker", Ping: "wor
 def readiness_checks() -> list[tuple[type, dict[str, Any]]]:
     checks: list[tuple[type, dict[str, Any]]] = [(Database, {}), (Cache, {})]
     if settings.REDIS_URL:
-        url = settings.CELERY_BROKER_URL
+        url = celery_app.conf.broker_url  # the broker the workers and the outbox use
         checks.append(
             (
                 Redis,
@@ -40,7 +40,8 @@ def readiness_checks() -> list[tuple[type, dict[str, Any]]]:
                 },
             )
         )
-        checks.append((Ping, {"app": celery_app, "timeout": datetime.timedelta(seconds=2)}))
+        # A worker on the same network answers a ping well within a second.
+        checks.append((Ping, {"app": celery_app, "timeout": datetime.timedelta(seconds=1)}))
     return checks
 
 

@@ -225,13 +225,28 @@ def celery_worker(*, broker_url: str, mail_dir: str | None = None) -> Iterator[W
 
 
 @contextmanager
-def broker(server: RedisServer) -> Iterator[None]:
-    """This process's Celery (and so the outbox's dispatcher) on the test's Redis."""
+def broker(server: RedisServer | str) -> Iterator[None]:
+    """This process's Celery (and so the outbox's dispatcher and the readiness ping) on the
+    test's Redis (a server, or a URL such as one where nothing listens), then back."""
+    url = server if isinstance(server, str) else server.url
     before = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
+    _drop_broker_connections()
+    celery_app.conf.broker_url = url
     outbox._broker_down_until = 0.0
     try:
         yield
     finally:
+        _drop_broker_connections()
         celery_app.conf.broker_url = before
         outbox._broker_down_until = 0.0
+
+
+def _drop_broker_connections() -> None:
+    # Celery keeps a pool of broker connections made with the URL of the time; a switch of
+    # broker must not leave later tests holding connections to a Redis that is gone.
+    # (Not closed: kombu keeps one pool per URL for the whole process, and would hand the
+    # closed one back.)
+    celery_app._pool = None
+    # The producers (used by apply_async and by the control commands' pings) are pooled
+    # per connection too; a new one is made for the new URL on first use.
+    celery_app.amqp._producer_pool = None

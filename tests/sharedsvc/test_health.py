@@ -7,16 +7,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.test import Client
 from django.urls import path
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 
-from sharedsvc.celery import app as celery_app
 from sharedsvc.errors import SERVER_ERROR
-from tests.servers import RedisServer, wait_for
+from tests.servers import RedisServer, broker, celery_worker, wait_for
 from web.urls import urlpatterns as site_urlpatterns
 
 
@@ -38,9 +36,7 @@ def own_redis(settings):
     """Cache and broker on a Redis of the test's own, restored afterwards."""
     server = RedisServer()
     server.start()
-    previous_broker = celery_app.conf.broker_url
     settings.REDIS_URL = server.url
-    settings.CELERY_BROKER_URL = server.url
     settings.CACHES = {
         "default": {
             "BACKEND": "sharedsvc.cache.DegradingRedisCache",
@@ -48,20 +44,18 @@ def own_redis(settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    celery_app.conf.broker_url = server.url
-    celery_app._pool = None
     try:
-        yield server
+        with broker(server):
+            yield server
     finally:
         server.close()
-        celery_app.conf.broker_url = previous_broker
-        celery_app._pool = None
 
 
 def test_readyz_turns_red_and_green_with_redis(transactional_db, own_redis):
     client = Client()
-    with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=30):
-        assert wait_for(lambda: readiness(client)[0] == 200, seconds=30), readiness(client)
+    # A real worker, in a process of its own, on the test's Redis.
+    with celery_worker(broker_url=own_redis.url):
+        assert wait_for(lambda: readiness(client)[0] == 200, seconds=45), readiness(client)
         status, body = readiness(client)
         assert body["status"] == "ok" and body["down"] == []
         assert set(body["checks"]) == {"database", "cache", "broker", "worker"}
@@ -77,7 +71,7 @@ def test_readyz_turns_red_and_green_with_redis(transactional_db, own_redis):
 
         own_redis.start()
         # The worker reconnects by itself; the load balancer sees green again.
-        assert wait_for(lambda: readiness(client)[0] == 200, seconds=45), readiness(client)
+        assert wait_for(lambda: readiness(client)[0] == 200, seconds=60), readiness(client)
 
 
 def test_the_cache_degrades_when_redis_is_down(own_redis, caplog):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import redis
@@ -19,26 +17,11 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from sharedsvc import outbox
-from sharedsvc.celery import app as celery_app
 from sharedsvc.models import OutboxItem, OutboxStatus
 from sharedsvc.outbox import MAX_ATTEMPTS, backoff, outbox_dispatch, outbox_enqueue
-from tests.servers import free_port, redis_server
+from tests.servers import broker, free_port, redis_server
 
 HEARTBEAT = "sharedsvc.tasks.heartbeat"  # a real task; no worker runs in these tests
-
-
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    """Point Celery (and so the dispatcher) at this broker for the test, then back."""
-    before = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    outbox._broker_down_until = 0.0
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url = before
-        outbox._broker_down_until = 0.0
 
 
 def nowhere() -> str:
@@ -71,7 +54,7 @@ def test_a_rolled_back_change_leaves_no_item_and_sends_nothing(
 def test_items_wait_while_the_broker_is_down_and_no_try_is_counted(
     db, django_capture_on_commit_callbacks
 ):
-    with broker_at(nowhere()):
+    with broker(nowhere()):
         started = time.monotonic()
         # Five items in one change: the request is not failed, and it asks the broker
         # once, not once an item.
@@ -91,7 +74,7 @@ def test_items_wait_while_the_broker_is_down_and_no_try_is_counted(
 
 
 def test_items_waiting_for_the_broker_go_once_it_is_back(db):
-    with redis_server() as server, broker_at(server.url):
+    with redis_server() as server, broker(server.url):
         server.stop()
         with transaction.atomic():
             outbox_enqueue(task=HEARTBEAT, key="after-outage")
@@ -147,7 +130,7 @@ def test_two_dispatchers_at_once_never_hand_an_item_twice(transactional_db):
     handed: list[int] = []
     errors: list[BaseException] = []
 
-    with redis_server() as server, broker_at(server.url):
+    with redis_server() as server, broker(server.url):
 
         def dispatcher() -> None:
             try:
