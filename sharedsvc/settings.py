@@ -189,6 +189,10 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 # The worker logs through Django's LOGGING (JSON lines with the request id), not its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A message is acknowledged once its task has run, so work whose worker died is delivered
+# again (after Redis's visibility timeout); every task is idempotent, so that is safe.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A chargeback run queued (after its hand-over to the broker) or running longer than this
 # is picked up again, at most so many times, then failed with the reason.
 CHARGEBACK_RUN_QUEUED_MINUTES = env.int("CHARGEBACK_RUN_QUEUED_MINUTES", 10)
