@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out idle and too-old sessions, with a message (so after the messages).
+    "sharedsvc.sessions.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records who and which URL for every audit event written during the request.
@@ -276,6 +278,13 @@ SPECTACULAR_SETTINGS = {
 PGHISTORY_APPEND_ONLY = True
 
 SESSION_COOKIE_HTTPONLY = True
+# Sessions end after SESSION_IDLE_MINUTES without activity and SESSION_MAX_HOURS after sign-in
+# (sharedsvc.sessions); the page warns SESSION_WARNING_MINUTES before the idle limit.
+SESSION_ENGINE = "sharedsvc.sessions"
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", 12)
+SESSION_WARNING_MINUTES = env.int("SESSION_WARNING_MINUTES", 5)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", False)
 X_FRAME_OPTIONS = "DENY"

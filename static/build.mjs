@@ -25,4 +25,7 @@ if (/GDS Transport|govuk-crest|\/fonts\//.test(result.css)) {
 writeFileSync(join(out, "app.css"), result.css);
 copyFileSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
 copyFileSync(join(src, "favicon.svg"), join(out, "favicon.svg"));
-console.log(`built ${out}: app.css (${result.css.length} bytes), govuk-frontend.min.js, favicon.svg`);
+copyFileSync(join(src, "session-timeout.js"), join(out, "session-timeout.js"));
+console.log(
+  `built ${out}: app.css (${result.css.length} bytes), govuk-frontend.min.js, favicon.svg, session-timeout.js`,
+);

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clusters import urls as clusters_urls
-from sharedsvc import health
+from sharedsvc import account, health
 from sharedsvc import views as sign_in
 from web import views
 
@@ -31,6 +31,14 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", account.account, name="account"),
+    path("accounts/password/", account.ChangePassword.as_view(), name="password-change"),
+    path(
+        "accounts/sign-out-everywhere/",
+        account.sign_out_everywhere,
+        name="sign-out-everywhere",
+    ),
+    path("accounts/session/", account.stay_signed_in, name="stay-signed-in"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("web.api_urls")),
     path("", include((clusters_pages, "clusters"))),
