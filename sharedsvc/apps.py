@@ -10,3 +10,7 @@ class SharedsvcConfig(AppConfig):
         from sharedsvc.api.strict import install
 
         install()
+
+        from sharedsvc.signin import connect_receivers
+
+        connect_receivers()

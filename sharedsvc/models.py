@@ -117,3 +117,39 @@ class OutboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} ({self.key}): {self.status}"
+
+
+class SignInKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGNED_OUT = "signed_out", "Signed out"
+    FAILED = "failed", "Failed sign-in"
+    LOCKED_OUT = "locked_out", "Locked out after too many failed sign-ins"
+
+
+@tracked()
+class SignInEvent(models.Model):
+    """One sign-in, sign-out, failed sign-in or lockout: who, from where, with what, when
+    (written by `sharedsvc.signin.sign_in_event_record`; its insert is the audit event)."""
+
+    kind = models.CharField(max_length=16, choices=SignInKind.choices)
+    username = models.CharField(
+        max_length=150, blank=True, help_text="The username given (for a failure, as typed)."
+    )
+    user = models.ForeignKey(
+        "sharedsvc.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The account, when the username names one.",
+    )
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "at"], name="sign_in_event_username_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.username or '-'} from {self.address or '?'} at {self.at}"

@@ -7,6 +7,7 @@ PostgreSQL under .data/ and kombu's filesystem transport instead of Redis.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "sharedsvc",
     "notifications",
     "clusters",
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who and which URL for every audit event written during the request.
     "pghistory.middleware.HistoryMiddleware",
+    # Last: turns a sign-in that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -119,6 +123,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "sharedsvc.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "sharedsvc.backends.PasswordBackend",
 ]
@@ -128,6 +134,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Guessing is slowed (django-axes, `sharedsvc.signin`): after AXES_FAILURE_LIMIT failed
+# sign-ins for one username, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, within the
+# cool-off, sign-in is refused for the cool-off (counted from the failure that locked it).
+AXES_HANDLER = "sharedsvc.signin.SignInAttemptHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", 5)
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sharedsvc.signin.locked_out_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "sharedsvc.signin.client_address"
+# Successful sign-ins are in the audit trail (SignInEvent), not in a second log.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Behind a proxy that sets X-Forwarded-For (and strips a client's own), its first address
+# is the client's; otherwise a client could name any address it likes.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", False)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

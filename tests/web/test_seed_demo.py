@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Sum
+from django.test import RequestFactory
 
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool
 from clusters.models import (
@@ -37,6 +38,11 @@ MODELS = [
 ]
 
 
+def sign_in_request():
+    """A sign-in request to authenticate with: axes counts attempts by request."""
+    return RequestFactory().post("/accounts/login/")
+
+
 def seed(*args: str) -> dict[str, str]:
     """Run the command; return the printed username -> password."""
     out = StringIO()
@@ -58,8 +64,8 @@ def test_second_run_duplicates_nothing_and_resets_passwords(db):
     assert second.keys() == first.keys()
     for username, password in second.items():
         assert password != first[username]
-        assert authenticate(username=username, password=first[username]) is None
-        assert authenticate(username=username, password=password) is not None
+        assert authenticate(sign_in_request(), username=username, password=first[username]) is None
+        assert authenticate(sign_in_request(), username=username, password=password) is not None
 
 
 def test_scale_multiplies_departments_clusters_and_members(db):

@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
+from django.test import RequestFactory
 from django.utils import timezone
 
 from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
@@ -36,6 +37,11 @@ from clusters.models import (
 from sharedsvc.models import User
 from sharedsvc.periods import fiscal_year_of, next_month, previous_month
 from sharedsvc.roles import Role
+
+
+def sign_in_request():
+    """A sign-in request to authenticate with: axes counts attempts by request."""
+    return RequestFactory().post("/accounts/login/")
 
 
 def seed(*args: str) -> dict[str, str]:
@@ -92,7 +98,9 @@ def test_seed_builds_the_world(db_in_seeded):
     roles = {User.objects.get(username=name).role for name in printed}
     assert roles == set(Role.values)
     for username, password in printed.items():
-        assert authenticate(username=username, password=password) is not None, username
+        assert authenticate(sign_in_request(), username=username, password=password) is not None, (
+            username
+        )
     for user in User.objects.filter(role=Role.DEPUTY_MINISTER):
         assert user.department.deputy_minister == user
     admin = User.objects.get(username="admin")
