@@ -14,3 +14,6 @@ class SharedsvcConfig(AppConfig):
         from sharedsvc.signin import connect_receivers
 
         connect_receivers()
+
+        # Stamps the sign-in time of every new session (its receiver connects on import).
+        import sharedsvc.sessions  # noqa: F401

@@ -1,10 +1,8 @@
 """Sessions that end: after SESSION_IDLE_MINUTES without activity and SESSION_MAX_HOURS
 after sign-in, whatever the activity.
 
-This module is the session engine (SESSION_ENGINE): the database store, unchanged. Being
-the engine means it is imported before any session exists (the session middleware and
-the test client's `force_login` load it first), so the receiver below that stamps the
-sign-in time is always connected when someone signs in.
+The receiver below stamps the sign-in time of every new session; `SharedsvcConfig.ready()`
+imports this module, so it is connected before anyone signs in.
 
 Requests signed in with an API token carry no session and are not affected; API requests
 signed in with the session are.
@@ -20,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.dispatch import receiver
@@ -51,10 +48,6 @@ def idle_signed_out_message() -> str:
 
 def max_age_signed_out_message() -> str:
     return MAX_AGE_SIGNED_OUT.format(hours=settings.SESSION_MAX_HOURS)
-
-
-class SessionStore(DatabaseSessionStore):
-    """Django's database session store (see the module docstring for why it is named)."""
 
 
 @receiver(user_logged_in, dispatch_uid="sharedsvc.sessions.stamp_sign_in")

@@ -306,7 +306,6 @@ PGHISTORY_APPEND_ONLY = True
 SESSION_COOKIE_HTTPONLY = True
 # Sessions end after SESSION_IDLE_MINUTES without activity and SESSION_MAX_HOURS after sign-in
 # (sharedsvc.sessions); the page warns SESSION_WARNING_MINUTES before the idle limit.
-SESSION_ENGINE = "sharedsvc.sessions"
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", 30)
 SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", 12)
 SESSION_WARNING_MINUTES = env.int("SESSION_WARNING_MINUTES", 5)

@@ -11,6 +11,8 @@ const warning = Number(body.dataset.sessionWarningSeconds);
 let timers = [];
 
 function show() {
+  // A GOV.UK notification banner once shown; while hidden it is no banner of the page.
+  banner.classList.add("govuk-notification-banner");
   banner.hidden = false;
   banner.focus();
 }
