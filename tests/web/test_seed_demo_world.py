@@ -8,17 +8,13 @@ it is rolled back when the module ends. Tests that run the command again are in
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
-from django.test import RequestFactory
 from django.utils import timezone
 
 from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
@@ -37,18 +33,7 @@ from clusters.models import (
 from sharedsvc.models import User
 from sharedsvc.periods import fiscal_year_of, next_month, previous_month
 from sharedsvc.roles import Role
-
-
-def sign_in_request():
-    """A sign-in request to authenticate with: axes counts attempts by request."""
-    return RequestFactory().post("/accounts/login/")
-
-
-def seed(*args: str) -> dict[str, str]:
-    """Run the command; return the printed username -> password."""
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return dict(re.findall(r"^  (\S+)\s+(\S+)\s+\S", out.getvalue(), re.MULTILINE))
+from tests.web.test_seed_demo import seed, sign_in_request
 
 
 @pytest.fixture(scope="module")
