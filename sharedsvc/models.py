@@ -124,14 +124,23 @@ class SignInKind(models.TextChoices):
     SIGNED_OUT = "signed_out", "Signed out"
     FAILED = "failed", "Failed sign-in"
     LOCKED_OUT = "locked_out", "Locked out after too many failed sign-ins"
+    PASSWORD_CHANGED = "password_changed", "Changed their password"
+    TWO_FACTOR_ENABLED = "two_factor_enabled", "Turned on two-factor authentication"
+    TWO_FACTOR_DISABLED = "two_factor_disabled", "Turned off two-factor authentication"
+    TWO_FACTOR_FAILED = "two_factor_failed", "Entered a wrong two-factor code"
+    RECOVERY_CODES_CREATED = "recovery_codes_created", "Made new recovery codes"
+    RECOVERY_CODE_USED = "recovery_code_used", "Signed in with a recovery code"
+    TOKEN_CREATED = "token_created", "Created an API token"
+    TOKEN_REVOKED = "token_revoked", "Revoked an API token"
 
 
 @tracked()
 class SignInEvent(models.Model):
-    """One sign-in, sign-out, failed sign-in or lockout: who, from where, with what, when
-    (written by `sharedsvc.signin.sign_in_event_record`; its insert is the audit event)."""
+    """One sign-in or account-security event (sign-in, sign-out, failure, lockout, password,
+    two-factor, API token): who, from where, with what, when (written by
+    `sharedsvc.signin.sign_in_event_record`; its insert is the audit event)."""
 
-    kind = models.CharField(max_length=16, choices=SignInKind.choices)
+    kind = models.CharField(max_length=32, choices=SignInKind.choices)
     username = models.CharField(
         max_length=150, blank=True, help_text="The username given (for a failure, as typed)."
     )
@@ -145,6 +154,11 @@ class SignInEvent(models.Model):
     )
     address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
+    detail = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What it was about: a token's name, the way of signing in. Never a secret.",
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -153,3 +167,18 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.username or '-'} from {self.address or '?'} at {self.at}"
+
+
+class ApiToken(models.Model):
+    """What a person knows of one of their API tokens (knox keeps only its hash): a name
+    and when it was last used; revoking the token deletes both. Not tracked row by row (each
+    use moves `last_used_at`): creation and revocation are SignInEvents."""
+
+    token = models.OneToOneField(
+        "knox.AuthToken", primary_key=True, on_delete=models.CASCADE, related_name="detail"
+    )
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -100,6 +100,7 @@ def sign_in_event_record(
     request: HttpRequest | None,
     username: str = "",
     user: User | None = None,
+    detail: str = "",
     at: Any = None,
 ) -> SignInEvent:
     """Write one sign-in event (its insert is the audit event), with the address and user
@@ -116,6 +117,7 @@ def sign_in_event_record(
             user=user,
             address=client_address(request) if request is not None else None,
             user_agent=meta.get("HTTP_USER_AGENT", "")[:500],
+            detail=detail[:200],
             at=at or timezone.now(),
         )
 
