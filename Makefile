@@ -13,6 +13,9 @@ NPM_STAMP := node_modules/.npm-ci.stamp
 CHROMIUM := /usr/bin/chromium
 # Two workers: the machines have two cores. Each worker has its own test database.
 PYTEST_ARGS ?= -n 2
+# Commands of these targets load the settings, which want a SECRET_KEY when DEBUG is off;
+# they sign nothing, so a placeholder serves unless one is set.
+COMMAND_ENV := SECRET_KEY="$${SECRET_KEY:-commands-only-not-a-secret}"
 
 .PHONY: run test install assets check-chromium migrate seed lint format bench clean
 
@@ -20,7 +23,7 @@ run: install assets
 	@scripts/run.sh
 
 test: install assets check-chromium
-	$(PY) manage.py makemigrations --check --dry-run
+	$(COMMAND_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -56,16 +59,16 @@ check-chromium:
 	fi
 
 migrate: install
-	$(PY) manage.py migrate
+	$(COMMAND_ENV) $(PY) manage.py migrate
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(COMMAND_ENV) $(PY) manage.py seed_demo
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(PY) manage.py makemigrations --check --dry-run
+	$(COMMAND_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -170,7 +170,7 @@ class UserAdmin(ServiceModelAdmin, DjangoUserAdmin):
     list_select_related = ["department", "provider"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Role", {"fields": ("role", "department", "provider")}),
+        ("Role", {"fields": ("role", "department", "provider", "break_glass")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,

@@ -167,6 +167,8 @@ PEOPLE: list[tuple[str, str, str | None, str | None]] = [
     ("lcs.dm", Role.DEPUTY_MINISTER, "LCS", None),
     ("psoa.manager", Role.PROVIDER_MANAGER, None, "PSOA"),
     ("techsvc.manager", Role.PROVIDER_MANAGER, None, "TECHSVC"),
+    # Signed in before an administrator gave them a role: sees only the "no role yet" page.
+    ("newcomer", Role.UNASSIGNED, None, None),
 ]
 
 

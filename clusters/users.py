@@ -9,17 +9,18 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from knox.models import AuthToken
 
 from clusters.models import Department, Provider
 from clusters.services import department_update
 from sharedsvc.audit import audit_context
-from sharedsvc.models import User
+from sharedsvc.models import SignInKind, SsoIdentity, User
 from sharedsvc.roles import DEPARTMENT_ROLES, Role
 from sharedsvc.services import model_delete, model_update, require_permission, validated_save
+from sharedsvc.signin import sign_in_event_record
 
 UNKNOWN_ROLE = "Unknown role '{role}'. Choose one of: {choices}."
 USERNAME_TAKEN = "A user named '{username}' already exists; nothing was changed."
@@ -27,6 +28,11 @@ DEPARTMENT_REQUIRED = "A {role} acts for a department: give its code with --depa
 DEPARTMENT_NOT_ALLOWED = "The role {role} has no department: leave out --department."
 PROVIDER_REQUIRED = "A provider manager acts for a provider: give its code with --provider."
 PROVIDER_NOT_ALLOWED = "The role {role} has no provider: leave out --provider."
+BREAK_GLASS_ONLY_ADMINISTRATORS = "Only administrators can be break-glass accounts."
+SSO_ISSUER_REQUIRED = (
+    "Single sign-on is not configured (OIDC_ISSUER): give the provider with --sso-issuer."
+)
+SSO_SUBJECT_TAKEN = "The single sign-on account '{subject}' at {issuer} already has a user."
 
 
 def generate_password() -> str:
@@ -69,16 +75,34 @@ def user_create(
     provider: Provider | None = None,
     password: str | None = None,
     email: str = "",
+    break_glass: bool = False,
+    sso_subject: str | None = None,
+    sso_issuer: str | None = None,
 ) -> User:
     """Create a user of one role. Administrators also get the Django admin (staff and
     superuser); a deputy minister also becomes their department's deputy minister.
 
     A password that is given must pass the password validators; with none, the user gets
     a random one (read it back from `user.generated_password`).
+
+    With `sso_subject`, the user is pre-registered for single sign-on: the person whose
+    provider account that is (`sub` at `sso_issuer`, by default OIDC_ISSUER) is this user
+    when they first sign in, with this role. Without a password given they have none (they
+    sign in only through single sign-on). `break_glass` (administrators only) keeps their
+    password usable when PASSWORD_SIGN_IN=break_glass switches off everyone else's.
     """
     require_permission(actor, "sharedsvc.manage_users")
     checked_role = _role(role)
     _check_ties(checked_role, department, provider)
+    if break_glass and checked_role != Role.ADMINISTRATOR:
+        raise ValidationError({"break_glass": BREAK_GLASS_ONLY_ADMINISTRATORS})
+    issuer = (sso_issuer or settings.OIDC_ISSUER) if sso_subject else ""
+    if sso_subject and not issuer:
+        raise ValidationError({"sso_issuer": SSO_ISSUER_REQUIRED})
+    if sso_subject and SsoIdentity.objects.filter(issuer=issuer, subject=sso_subject).exists():
+        raise ValidationError(
+            {"sso_subject": SSO_SUBJECT_TAKEN.format(subject=sso_subject, issuer=issuer)}
+        )
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": USERNAME_TAKEN.format(username=username)})
     is_admin = checked_role == Role.ADMINISTRATOR
@@ -90,18 +114,26 @@ def user_create(
         provider=provider,
         is_staff=is_admin,
         is_superuser=is_admin,
+        break_glass=break_glass,
     )
-    generated = password is None
-    if password is None:
-        password = generate_password()
+    generated = password is None and not sso_subject
+    if sso_subject and password is None:
+        user.set_unusable_password()
     else:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
+        if password is None:
+            password = generate_password()
+        else:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as exc:
+                raise ValidationError({"password": exc.messages}) from exc
+        user.set_password(password)
     with transaction.atomic(), audit_context(actor=actor):
         validated_save(user, actor=actor)
+        if sso_subject:
+            validated_save(
+                SsoIdentity(user=user, issuer=issuer, subject=sso_subject), actor=actor
+            )
         if checked_role == Role.DEPUTY_MINISTER:
             assert department is not None  # checked by _check_ties
             department_update(actor=actor, department=department, deputy_minister=user)
@@ -129,10 +161,10 @@ def user_set_password(*, actor: Any, user: User, password: str | None = None) ->
     user.set_password(password)
     with transaction.atomic(), audit_context(actor=actor):
         user.save(update_fields=["password"])
+        sign_in_event_record(
+            kind=SignInKind.PASSWORD_CHANGED,
+            request=None,
+            user=user,
+            detail="set by an administrator" if actor is not None else "set by an operator",
+        )
     return password
-
-
-def api_token_create(*, actor: Any, user: User) -> tuple[AuthToken, str]:
-    """A knox API token for `Authorization: Token KEY`; the key is shown only this once."""
-    with transaction.atomic(), audit_context(actor=actor):
-        return AuthToken.objects.create(user=user)

@@ -14,6 +14,20 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 WEB_WORKERS=${WEB_WORKERS:-2}
 
+# The demo is served over plain http on this machine: a stable key of this checkout's own
+# (in .data/, made once) and the https-only defaults of DEBUG=0 switched off. A deployment
+# sets SECRET_KEY itself and keeps them on (README, "Configuration").
+if [ -z "${SECRET_KEY:-}" ]; then
+    mkdir -p .data
+    [ -s .data/secret_key ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' > .data/secret_key
+    SECRET_KEY=$(cat .data/secret_key)
+    export SECRET_KEY
+fi
+export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-0}
+export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-0}
+export CSRF_COOKIE_SECURE=${CSRF_COOKIE_SECURE:-0}
+export SECURE_HSTS_SECONDS=${SECURE_HSTS_SECONDS:-0}
+
 holder=""
 services=()
 

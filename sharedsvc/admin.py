@@ -7,8 +7,15 @@ dispatcher (`sharedsvc.outbox`); an administrator reads it, nobody edits it by h
 from __future__ import annotations
 
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sharedsvc.models import OutboxItem
+
+# django-otp's own admin pages show each secret (and its QR code) and edit devices without
+# the services: two-factor is set up and turned off by its person ("Your account") only.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(OutboxItem)

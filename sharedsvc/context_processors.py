@@ -8,7 +8,8 @@ from django.urls import reverse
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = []
-    if user is not None and user.is_authenticated:
+    # A user without a role yet may use nothing, so is offered nothing.
+    if user is not None and user.is_authenticated and user.has_perm("sharedsvc.use_service"):
         items.append(("Home", reverse("home")))
         # Each item asks the gate (the apps' rules.py permissions); a user's department and
         # provider are set only for the roles that act for one.

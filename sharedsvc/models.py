@@ -31,6 +31,13 @@ class User(AbstractUser):
         related_name="users",
         help_text="For provider managers.",
     )
+    break_glass = models.BooleanField(
+        default=False,
+        help_text=(
+            "An administrator who may still sign in with a password when passwords are "
+            "switched off for everyone else (PASSWORD_SIGN_IN=break_glass)."
+        ),
+    )
 
     objects = UserManager()
 
@@ -51,6 +58,11 @@ class User(AbstractUser):
                     | (~Q(role=Role.PROVIDER_MANAGER) & Q(provider__isnull=True))
                 ),
                 violation_error_message="Provider managers need a provider; other roles have none.",
+            ),
+            models.CheckConstraint(
+                name="user_break_glass_only_administrators",
+                condition=Q(break_glass=False) | Q(role=Role.ADMINISTRATOR),
+                violation_error_message="Only administrators can be break-glass accounts.",
             ),
         ]
 
@@ -78,6 +90,44 @@ class User(AbstractUser):
     def reads_everything(self) -> bool:
         """Administrators and analysts see every record."""
         return self.is_administrator or self.is_analyst
+
+    @property
+    def has_role(self) -> bool:
+        """Given a role by an administrator (a new single sign-on user has none yet)."""
+        return self.is_active and self.role != Role.UNASSIGNED
+
+    @property
+    def is_break_glass(self) -> bool:
+        """An administrator who may sign in with a password when passwords are switched off."""
+        return self.break_glass and self.is_administrator
+
+
+@tracked()
+class SsoIdentity(models.Model):
+    """The single sign-on identity of a user: the provider (issuer) and its stable `sub`."""
+
+    user = models.ForeignKey(
+        "sharedsvc.User", on_delete=models.CASCADE, related_name="sso_identities"
+    )
+    issuer = models.CharField(max_length=255, help_text="The provider's issuer identifier.")
+    subject = models.CharField(
+        max_length=255, help_text="The provider's `sub` claim: stable, never reassigned."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            # One person per provider account: a second row for it (two first sign-ins at
+            # once) fails here instead of making a second user.
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="sso_identity_unique_issuer_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
 
 
 class OutboxStatus(models.TextChoices):

@@ -1,4 +1,5 @@
-"""The five roles of DESIGN.md."""
+"""The five roles of DESIGN.md, and "no role yet" for a person who signed in with single
+sign-on before an administrator gave them one (roles stay assigned in the application)."""
 
 from django.db import models
 
@@ -9,6 +10,8 @@ class Role(models.TextChoices):
     DEPARTMENT_MANAGER = "department_manager", "Department manager"
     DEPUTY_MINISTER = "deputy_minister", "Deputy minister"
     PROVIDER_MANAGER = "provider_manager", "Provider manager"
+    # Neither department nor provider; may use nothing until given a role (sharedsvc.rules).
+    UNASSIGNED = "unassigned", "No role yet"
 
 
 # Roles that act for a department (a deputy minister is also a manager of their own).

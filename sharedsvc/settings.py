@@ -12,7 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from environs import Env
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from environs import Env, validate
 
 from sharedsvc.db import database_url
 
@@ -23,8 +25,15 @@ env = Env()
 env.read_env(str(BASE_DIR / ".env"), recurse=False)
 
 
+SECRET_KEY_REQUIRED = (
+    "SECRET_KEY is not set. With DEBUG off it must come from the environment (50 or more "  # noqa: S105
+    "random characters), so that sessions and signed links cannot be forged: for example "
+    "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+)
+
+
 def _default_secret_key() -> str:
-    # A stable key per checkout, so sessions survive restarts without configuration.
+    # For DEBUG only: a stable key per checkout, so sessions survive restarts.
     path = DATA_DIR / "secret_key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -32,8 +41,14 @@ def _default_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", "") or _default_secret_key()
 DEBUG = env.bool("DEBUG", False)
+SECRET_KEY = env.str("SECRET_KEY", "")
+if not SECRET_KEY:
+    # A key made up on the spot would sign sessions nobody can check after a restart, and
+    # differently on each server: never in production.
+    if not DEBUG:
+        raise ImproperlyConfigured(SECRET_KEY_REQUIRED)
+    SECRET_KEY = _default_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -58,6 +73,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "sharedsvc",
     "notifications",
     "clusters",
@@ -72,6 +91,8 @@ MIDDLEWARE = [
     # First: every log line of the request, and the work it queues, carry its id.
     "sharedsvc.request_context.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, with a nonce for the rare inline block.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +101,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signs out idle and too-old sessions, with a message (so after the messages).
     "sharedsvc.sessions.SessionLimitsMiddleware",
+    # A signed-in user without a role (new through single sign-on) sees only the page that
+    # says so (sharedsvc.sso); the API answers them 403.
+    "sharedsvc.sso.RoleRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records who and which URL for every audit event written during the request.
@@ -103,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sharedsvc.context_processors.navigation",
                 "notifications.context_processors.unread_notifications",
+                "sharedsvc.sso.sign_in_options",
             ],
         },
     },
@@ -127,6 +152,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "sharedsvc.backends.PasswordBackend",
+    # Single sign-on (OpenID Connect); does nothing while OIDC_ISSUER is empty.
+    "sharedsvc.sso.SsoBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -154,9 +181,51 @@ AXES_VERBOSE = False
 # Behind a proxy that sets X-Forwarded-For (and strips a client's own), its first address
 # is the client's; otherwise a client could name any address it likes.
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", False)
+# Two-factor authentication (django-otp, `sharedsvc.two_factor`): after a right password, a
+# user with an authenticator app (or who must use one: administrators) has
+# TWO_FACTOR_PENDING_MINUTES to enter a code; TWO_FACTOR_CODE_ATTEMPTS wrong codes end the
+# pending sign-in, and each counts toward the lockout above. Apps show OTP_TOTP_ISSUER.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", "Shared services")
+TWO_FACTOR_PENDING_MINUTES = env.int("TWO_FACTOR_PENDING_MINUTES", 5)
+TWO_FACTOR_CODE_ATTEMPTS = env.int("TWO_FACTOR_CODE_ATTEMPTS", 3)
+# Codes typed at the second step are masked, like passwords, in axes' record of a failure.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc, `sharedsvc.sso`): off, and out of
+# sight, while OIDC_ISSUER is empty. The provider's endpoints come from its discovery
+# document ({issuer}/.well-known/openid-configuration, fetched on first use and cached for
+# OIDC_DISCOVERY_CACHE_SECONDS) unless given below. A person is matched by issuer and `sub`,
+# never by email; one the service does not know yet gets no role ("unassigned") until an
+# administrator gives one (or pre-registers them: `add_user --sso-subject`). Authorization
+# code flow with PKCE, state and nonce; the ID token's signature, `iss`, `aud` and `exp`
+# are checked, allowing the clocks OIDC_LEEWAY_SECONDS of difference.
+OIDC_ISSUER = env.str("OIDC_ISSUER", "")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", "Sign in with your organisation's account")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", "RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_JWKS_URI", "")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", 3600)
+OIDC_LEEWAY_SECONDS = env.int("OIDC_LEEWAY_SECONDS", 60)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+# Whom a person without a role should ask for one, named on the page that tells them.
+ROLE_REQUEST_CONTACT = env.str("ROLE_REQUEST_CONTACT", "an administrator of this service")
+# Who may sign in with a password: "everyone" (the default), or "break_glass": only
+# administrators flagged break-glass (`add_user --break-glass`), for when the identity
+# provider is down; everyone else signs in with single sign-on.
+PASSWORD_SIGN_IN = env.str(
+    "PASSWORD_SIGN_IN", "everyone", validate=validate.OneOf(["everyone", "break_glass"])
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", "America/Vancouver")
@@ -284,15 +353,24 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Every API token expires (sharedsvc.tokens): after API_TOKEN_DAYS unless its owner chose
+# otherwise, at most API_TOKEN_MAX_DAYS; at most API_TOKENS_MAX_LIVE live tokens a person.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", 90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", 365)
+API_TOKENS_MAX_LIVE = env.int("API_TOKENS_MAX_LIVE", 10)
+# Knox's token model is swappable; ApiToken (its name and last use) points at it.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name)
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": None,
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "sharedsvc API",
     "DESCRIPTION": "Shared-service clusters: the analysts' contract (v1).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users (session or token).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -303,6 +381,43 @@ SPECTACULAR_SETTINGS = {
 # Audit: every tracked table gets insert/update/delete triggers; events are append-only.
 PGHISTORY_APPEND_ONLY = True
 
+# Transport and headers: on by default when DEBUG is off, each switchable from the
+# environment (say, SECURE_SSL_REDIRECT=0 behind a proxy that redirects itself, or over plain
+# http on 127.0.0.1 as `make run` does).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+# /healthz and /readyz answer the load balancer's plain-http probes.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# Preload asks browsers' built-in lists to know the domain as https-only: a government
+# domain usually is; switch it off for a domain whose other hosts still serve http.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips a client's own).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL_HEADER", not DEBUG) else None
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site, or inline
+# with the request's nonce (`{{ request.csp_nonce }}`); never 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # Swagger UI draws its icons as data: images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, *env.list("CSP_FORM_ACTION", [])],
+        "frame-ancestors": [NONE],
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
 # Sessions end after SESSION_IDLE_MINUTES without activity and SESSION_MAX_HOURS after sign-in
 # (sharedsvc.sessions); the page warns SESSION_WARNING_MINUTES before the idle limit.
@@ -310,8 +425,8 @@ SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", 30)
 SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", 12)
 SESSION_WARNING_MINUTES = env.int("SESSION_WARNING_MINUTES", 5)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
 
 # Structured logs: one JSON object a line, each with the request (or job) id.

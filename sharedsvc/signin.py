@@ -123,7 +123,9 @@ def sign_in_event_record(
 
 
 def _on_signed_in(sender, request, user, **kwargs) -> None:
-    sign_in_event_record(kind=SignInKind.SIGNED_IN, request=request, user=user)
+    # The way of signing in, when the sign-in view named one (single sign-on does).
+    detail = getattr(request, "sign_in_detail", "")
+    sign_in_event_record(kind=SignInKind.SIGNED_IN, request=request, user=user, detail=detail)
 
 
 def _on_signed_out(sender, request, user, **kwargs) -> None:
@@ -131,9 +133,20 @@ def _on_signed_out(sender, request, user, **kwargs) -> None:
         sign_in_event_record(kind=SignInKind.SIGNED_OUT, request=request, user=user)
 
 
+# The sender of the failed sign-in that a wrong two-factor code counts as (for axes):
+# `sharedsvc.two_factor` records that as TWO_FACTOR_FAILED, not as a wrong password.
+TWO_FACTOR_SENDER = "sharedsvc.two_factor"
+
+
 def _on_failed(sender, credentials, request=None, **kwargs) -> None:
+    if sender == TWO_FACTOR_SENDER:
+        return
     username = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
-    sign_in_event_record(kind=SignInKind.FAILED, request=request, username=username)
+    # Why, when a backend said (a right password refused: passwords are switched off).
+    detail = getattr(request, "sign_in_failure_detail", "")
+    sign_in_event_record(
+        kind=SignInKind.FAILED, request=request, username=username, detail=detail
+    )
 
 
 def _on_locked_out(sender, request, username, ip_address, **kwargs) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
@@ -18,6 +20,12 @@ ENTER_USERNAME = "Enter your username"
 ENTER_PASSWORD = "Enter your password"  # noqa: S105 (a message, not a password)
 INVALID_LOGIN = "Enter a correct username and password. Both are case-sensitive."
 INACTIVE_ACCOUNT = "This account cannot sign in. Ask an administrator of the service."
+# With PASSWORD_SIGN_IN=break_glass, for every refused password (wrong, or not a break-glass
+# administrator's): one message, so that it tells nothing about the password.
+PASSWORD_SIGN_IN_RESTRICTED = (  # noqa: S105 (a message, not a password)
+    "Enter a correct username and password. Only break-glass administrators sign in with "
+    "a password here: everyone else signs in with single sign-on."
+)
 
 
 class SignInForm(AuthenticationForm):
@@ -32,6 +40,11 @@ class SignInForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].error_messages["required"] = ENTER_USERNAME
         self.fields["password"].error_messages["required"] = ENTER_PASSWORD
+
+    def get_invalid_login_error(self) -> ValidationError:
+        if settings.PASSWORD_SIGN_IN == "break_glass":
+            return ValidationError(PASSWORD_SIGN_IN_RESTRICTED, code="invalid_login")
+        return super().get_invalid_login_error()
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

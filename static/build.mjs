@@ -25,7 +25,11 @@ if (/GDS Transport|govuk-crest|\/fonts\//.test(result.css)) {
 writeFileSync(join(out, "app.css"), result.css);
 copyFileSync(join(govuk, "govuk-frontend.min.js"), join(out, "govuk-frontend.min.js"));
 copyFileSync(join(src, "favicon.svg"), join(out, "favicon.svg"));
-copyFileSync(join(src, "session-timeout.js"), join(out, "session-timeout.js"));
+// The site's own scripts are files (a strict Content-Security-Policy allows no inline script).
+const scripts = ["session-timeout.js", "js-enabled.js", "app.js"];
+for (const name of scripts) {
+  copyFileSync(join(src, name), join(out, name));
+}
 console.log(
-  `built ${out}: app.css (${result.css.length} bytes), govuk-frontend.min.js, favicon.svg, session-timeout.js`,
+  `built ${out}: app.css (${result.css.length} bytes), govuk-frontend.min.js, favicon.svg, ${scripts.join(", ")}`,
 );

@@ -1,5 +1,4 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from budgets.api.urls import router as budgets_router
@@ -9,6 +8,7 @@ from governance.api.urls import router as governance_router
 from notifications.api.urls import router as notifications_router
 from servicelevels.api.urls import report_urlpatterns
 from servicelevels.api.urls import router as servicelevels_router
+from sharedsvc.api.docs import SchemaView, api_docs
 from sharedsvc.api.views import AuditEventViewSet, not_found
 
 router = DefaultRouter()
@@ -21,8 +21,8 @@ router.registry.extend(notifications_router.registry)
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", api_docs, name="api-docs"),
     path("", include(router.urls)),
     path("reports/", include(report_urlpatterns)),
     # Anything else under /api/v1/ is a JSON 404, not the HTML page of the browser UI.

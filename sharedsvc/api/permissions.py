@@ -3,7 +3,10 @@
 What a reader may see is decided by each queryset's `visible_to(user)`, not here.
 """
 
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from sharedsvc.sso import NO_ROLE_API
 
 ACTION_BY_METHOD = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
@@ -18,6 +21,9 @@ class RolePermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
+        if not user.has_perm("sharedsvc.use_service"):
+            # Signed in, but no role yet (a new single sign-on user): 403 with why.
+            raise PermissionDenied(NO_ROLE_API)
         if request.method in SAFE_METHODS:
             return True
         if not _handles(view, request.method):

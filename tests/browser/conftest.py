@@ -6,7 +6,9 @@ navigate and then scan the new page; `site.page` is the Playwright page for read
 A page loaded any other way (a raw `page.click`, a redirect you did not wait for) still
 counts: the test fails at teardown if any loaded page was never scanned, so a page cannot
 be visited without an accessibility check. Any WCAG 2.0/2.1 A or AA violation fails the
-test, as does a stylesheet, script or image that did not load.
+test, as does a stylesheet, script or image that did not load. Only the live server's own
+pages count: another site's (the test OpenID provider's sign-in page) is neither counted
+nor scanned.
 
 Build the assets first (`npm run build`): the tests fail, not skip, without them.
 """
@@ -17,10 +19,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
+
+from sharedsvc.models import User
+from tests.signing_in import app_code, code_for_secret
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,8 +69,9 @@ def axe_check(page: Page) -> bool:
     """Scan the page's current document with axe-core (WCAG 2.0/2.1 A and AA) and fail on
     any violation. Returns False when this document had already been scanned."""
     page.wait_for_load_state("load")
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+    # axe comes in as an init script of the context (see `site`): a <script> tag added to the
+    # page would be refused by the Content-Security-Policy, as it should be.
+    assert page.evaluate("() => typeof window.axe !== 'undefined'"), "axe-core is not loaded"
     violations = page.evaluate(_AXE_RUN, WCAG_TAGS)
     if violations is None:
         return False
@@ -87,12 +94,24 @@ class Site:
     scanned: list[str] = field(default_factory=list)
     broken_assets: list[str] = field(default_factory=list)
 
+    csp_violations: list[str] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.page.on("load", self._on_load)
         self.page.on("response", self._on_response)
+        self.page.on("console", self._on_console)
+
+    def _on_console(self, message) -> None:
+        # Chromium reports each thing the Content-Security-Policy refused on the console.
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
+
+    def _ours(self, url: str) -> bool:
+        return url.startswith(self.base_url.rstrip("/") + "/")
 
     def _on_load(self, page: Page) -> None:
-        self.loaded.append(page.url)
+        if self._ours(page.url):
+            self.loaded.append(page.url)
 
     def _on_response(self, response) -> None:
         if response.status >= 400 and response.request.resource_type in ASSET_TYPES:
@@ -102,8 +121,8 @@ class Site:
         return self.base_url.rstrip("/") + path
 
     def axe_check(self) -> None:
-        """Scan the current page (each document is counted once)."""
-        if axe_check(self.page):
+        """Scan the current page (each document is counted once; not another site's)."""
+        if self._ours(self.page.url) and axe_check(self.page):
             self.scanned.append(self.page.url)
 
     def goto(self, path: str):
@@ -131,6 +150,8 @@ class Site:
             )
         if self.broken_assets:
             problems.append(f"assets that did not load: {self.broken_assets}")
+        if self.csp_violations:
+            problems.append(f"refused by the Content-Security-Policy: {self.csp_violations}")
         assert not problems, "\n".join(problems)
 
 
@@ -160,6 +181,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def site(browser: Browser, live_server, transactional_db) -> Iterator[Site]:
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    # Before any script of the page, through the DevTools protocol, which the page's CSP
+    # does not govern (a script tag of ours would be refused like anyone's).
+    context.add_init_script(path=str(AXE_JS))
     page = context.new_page()
     page.set_default_timeout(15_000)
     tab = Site(page=page, base_url=live_server.url)
@@ -171,8 +195,20 @@ def site(browser: Browser, live_server, transactional_db) -> Iterator[Site]:
 
 
 def sign_in(site: Site, username: str, password: str) -> None:
-    """Sign in through the login form, as a person would."""
+    """Sign in through the login form, as a person would; and through the second step
+    when it asks for one: the app's code, or (an administrator without one) setting it up
+    from the secret on the page (tests/browser/test_two_factor.py does that by keyboard)."""
     site.goto("/accounts/login/")
     site.page.get_by_label("Username").fill(username)
     site.page.get_by_label("Password").fill(password)
     site.submit(site.page.get_by_role("button", name="Sign in"))
+    path = urlsplit(site.page.url).path
+    if path == "/accounts/login/set-up-two-factor/":
+        secret = site.page.get_by_test_id("two-factor-secret").inner_text()
+        site.page.get_by_label("Code from your authenticator app").fill(code_for_secret(secret))
+        site.submit(site.page.get_by_role("button", name="Turn on two-factor authentication"))
+        site.follow(site.page.get_by_role("button", name="I have saved them: continue"))
+    elif path == "/accounts/login/code/":
+        code = app_code(User.objects.get(username=username))
+        site.page.get_by_label("Code from your authenticator app").fill(code)
+        site.submit(site.page.get_by_role("button", name="Sign in"))

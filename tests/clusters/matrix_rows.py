@@ -58,8 +58,9 @@ ROWS: list[Row] = [
         lambda w: "/api/v1/no-such-thing/",
         {"GET": statuses(404, 404), "POST": statuses(404, 404)},
     ),
-    Row("api/v1/schema/", lambda w: "/api/v1/schema/", {"GET": statuses(200, 200)}),
-    Row("api/v1/docs/", lambda w: "/api/v1/docs/", {"GET": statuses(200, 200)}),
+    # The schema and the docs are for signed-in users: the docs send others to sign in.
+    Row("api/v1/schema/", lambda w: "/api/v1/schema/", {"GET": statuses(200, 401)}),
+    Row("api/v1/docs/", lambda w: "/api/v1/docs/", {"GET": statuses(200, 302)}),
     Row(
         "api/v1/audit-events/",
         lambda w: "/api/v1/audit-events/",

@@ -270,7 +270,7 @@ def test_account_page_query_count(world, persona, django_assert_num_queries):
     client = sign_in(getattr(world, persona))
     get_at(client, "/accounts/", START)  # messages and the like out of the way
     # session, user, the user's department or provider (header and page share it),
-    # the header's unread notifications
-    expected = 3 if persona == "analyst" else 4
+    # the header's unread notifications, the two-factor section (app and recovery codes)
+    expected = 4 if persona == "analyst" else 5
     with django_assert_num_queries(expected):
         get_at(client, "/accounts/", START + datetime.timedelta(seconds=10))

@@ -98,7 +98,13 @@ def test_an_analyst_reads_every_kind_in_the_audit_trail(world, client, api):
 
     events = sign_in_events(api, world.analyst)
     kinds = {event["after"]["kind"] for event in events}
-    assert kinds == set(SignInKind.values)
+    # The kinds of signing in and out (the account events have their own tests).
+    assert kinds == {
+        SignInKind.SIGNED_IN,
+        SignInKind.SIGNED_OUT,
+        SignInKind.FAILED,
+        SignInKind.LOCKED_OUT,
+    }
     assert {event["action"] for event in events} == {"insert"}
     [locked] = [e for e in events if e["after"]["kind"] == SignInKind.LOCKED_OUT]
     assert locked["after"]["username"] == world.other_manager.username

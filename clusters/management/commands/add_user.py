@@ -1,5 +1,5 @@
 """manage.py add_user USERNAME --role ROLE [--department CODE] [--provider CODE]
-[--password PW] [--token]
+[--password PW] [--token] [--break-glass] [--sso-subject SUB [--sso-issuer ISS]]
 
 Creates one user. An existing username is refused (nothing is changed): use the Django
 admin or `manage.py changepassword` to change an existing user.
@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from clusters.models import Department, Provider
-from clusters.users import api_token_create, user_create
+from clusters.users import user_create
 from sharedsvc.roles import Role
+from sharedsvc.tokens import api_token_create
 
 UNKNOWN_DEPARTMENT = "There is no department with code '{code}'."
 UNKNOWN_PROVIDER = "There is no provider with code '{code}'."
@@ -50,6 +52,23 @@ class Command(BaseCommand):
             "--token", action="store_true", help="Also create and print an API token."
         )
         parser.add_argument("--email", default="", help="The user's email address.")
+        parser.add_argument(
+            "--break-glass",
+            action="store_true",
+            help="An administrator who may sign in with a password when PASSWORD_SIGN_IN="
+            "break_glass switches passwords off for everyone else.",
+        )
+        parser.add_argument(
+            "--sso-subject",
+            metavar="SUB",
+            help="Pre-register for single sign-on: the person's `sub` at the provider; they "
+            "have this role when they first sign in (no password unless --password).",
+        )
+        parser.add_argument(
+            "--sso-issuer",
+            metavar="ISS",
+            help="The provider's issuer for --sso-subject (default: OIDC_ISSUER).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         department = self._lookup(Department, options["department"], UNKNOWN_DEPARTMENT)
@@ -66,8 +85,15 @@ class Command(BaseCommand):
                     provider=provider,
                     password=options["password"],
                     email=options["email"],
+                    break_glass=options["break_glass"],
+                    sso_subject=options["sso_subject"],
+                    sso_issuer=options["sso_issuer"],
                 )
-                key = api_token_create(actor=None, user=user)[1] if options["token"] else None
+                key = (
+                    api_token_create(actor=None, user=user, name="add_user")[1]
+                    if options["token"]
+                    else None
+                )
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from exc
 
@@ -78,11 +104,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Deputy minister of {department.code} (holds its board seat).")
             if previous_dm is not None:
                 self.stdout.write(f"Replaces {previous_dm.username} in that seat.")
+        for identity in user.sso_identities.all():
+            self.stdout.write(f"Signs in with single sign-on as {identity}.")
+        if user.break_glass:
+            self.stdout.write("Break-glass: may sign in with a password when others may not.")
         if user.generated_password:  # type: ignore[attr-defined]
             self.stdout.write(f"Password: {user.generated_password}")  # type: ignore[attr-defined]
         if key is not None:
             self.stdout.write(f"API token: {key}")
             self.stdout.write(f'Use it as the header "Authorization: Token {key}".')
+            self.stdout.write(f"It expires after {settings.API_TOKEN_DAYS} days.")
 
     def _lookup(self, model: Any, code: str | None, message: str) -> Any:
         if code is None:
