@@ -131,9 +131,7 @@ def user_create(
     with transaction.atomic(), audit_context(actor=actor):
         validated_save(user, actor=actor)
         if sso_subject:
-            validated_save(
-                SsoIdentity(user=user, issuer=issuer, subject=sso_subject), actor=actor
-            )
+            validated_save(SsoIdentity(user=user, issuer=issuer, subject=sso_subject), actor=actor)
         if checked_role == Role.DEPUTY_MINISTER:
             assert department is not None  # checked by _check_ties
             department_update(actor=actor, department=department, deputy_minister=user)

@@ -144,9 +144,7 @@ def _on_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
     # Why, when a backend said (a right password refused: passwords are switched off).
     detail = getattr(request, "sign_in_failure_detail", "")
-    sign_in_event_record(
-        kind=SignInKind.FAILED, request=request, username=username, detail=detail
-    )
+    sign_in_event_record(kind=SignInKind.FAILED, request=request, username=username, detail=detail)
 
 
 def _on_locked_out(sender, request, username, ip_address, **kwargs) -> None:

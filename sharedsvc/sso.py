@@ -143,9 +143,7 @@ def provider_metadata() -> dict[str, Any]:
             response.raise_for_status()
             metadata = response.json()
         except (requests.RequestException, ValueError) as exc:
-            raise SsoRefused(
-                PROVIDER_UNREACHABLE, message=SSO_UNREACHABLE, status=503
-            ) from exc
+            raise SsoRefused(PROVIDER_UNREACHABLE, message=SSO_UNREACHABLE, status=503) from exc
         # OpenID Connect Discovery 4.3: the document must name the issuer it was asked for.
         if metadata.get("issuer") != issuer:
             raise SsoRefused(DISCOVERY_ISSUER, message=SSO_UNREACHABLE, status=503)
@@ -200,9 +198,7 @@ def sso_user_resolve(*, issuer: str, subject: str, claims: Mapping[str, Any]) ->
                 )
                 user.set_unusable_password()
                 validated_save(user, actor=None)
-                validated_save(
-                    SsoIdentity(user=user, issuer=issuer, subject=subject), actor=None
-                )
+                validated_save(SsoIdentity(user=user, issuer=issuer, subject=subject), actor=None)
                 return user
         except ValidationError:
             # Two first sign-ins of one account at once: the unique issuer+subject let one
@@ -216,7 +212,9 @@ def sso_user_resolve(*, issuer: str, subject: str, claims: Mapping[str, Any]) ->
                 raise
     user = identity.user
     changes = {
-        name: value for name, value in _profile(claims).items() if value and value != getattr(user, name)
+        name: value
+        for name, value in _profile(claims).items()
+        if value and value != getattr(user, name)
     }
     if changes:
         with transaction.atomic(), audit_context(actor=user):
@@ -240,27 +238,27 @@ class SsoBackend(NoTablePermissions, OIDCAuthenticationBackend):
     get_settings = staticmethod(oidc_setting)
 
     @property
-    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 (the library's attribute names)
+    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:
         return oidc_setting("OIDC_OP_TOKEN_ENDPOINT")
 
     @property
-    def OIDC_OP_USER_ENDPOINT(self) -> str:  # noqa: N802
+    def OIDC_OP_USER_ENDPOINT(self) -> str:
         return oidc_setting("OIDC_OP_USER_ENDPOINT")
 
     @property
-    def OIDC_OP_JWKS_ENDPOINT(self) -> str:  # noqa: N802
+    def OIDC_OP_JWKS_ENDPOINT(self) -> str:
         return oidc_setting("OIDC_OP_JWKS_ENDPOINT")
 
     @property
-    def OIDC_RP_CLIENT_ID(self) -> str:  # noqa: N802
+    def OIDC_RP_CLIENT_ID(self) -> str:
         return settings.OIDC_RP_CLIENT_ID
 
     @property
-    def OIDC_RP_CLIENT_SECRET(self) -> str:  # noqa: N802
+    def OIDC_RP_CLIENT_SECRET(self) -> str:
         return settings.OIDC_RP_CLIENT_SECRET
 
     @property
-    def OIDC_RP_SIGN_ALGO(self) -> str:  # noqa: N802
+    def OIDC_RP_SIGN_ALGO(self) -> str:
         return settings.OIDC_RP_SIGN_ALGO
 
     OIDC_RP_IDP_SIGN_KEY = None
@@ -323,9 +321,9 @@ class SsoBackend(NoTablePermissions, OIDCAuthenticationBackend):
         except jwt.InvalidTokenError as exc:
             raise SsoRefused(TOKEN_INVALID) from exc
         # With several audiences, the token must have been issued to this client.
-        if isinstance(claims["aud"], list) and len(claims["aud"]) > 1:
-            if claims.get("azp") != self.OIDC_RP_CLIENT_ID:
-                raise SsoRefused(TOKEN_PARTY)
+        several = isinstance(claims["aud"], list) and len(claims["aud"]) > 1
+        if several and claims.get("azp") != self.OIDC_RP_CLIENT_ID:
+            raise SsoRefused(TOKEN_PARTY)
         # Only the ID token carries the nonce (a signed userinfo answer does not).
         if "nonce" in kwargs and claims.get("nonce") != kwargs["nonce"]:
             raise SsoRefused(NONCE_MISMATCH)
@@ -438,9 +436,7 @@ def no_role(request: HttpRequest) -> HttpResponse:
     """What a signed-in user without a role sees, in place of every page."""
     if request.user.has_perm("sharedsvc.use_service"):
         return redirect("home")
-    return render(
-        request, "registration/no_role.html", {"contact": settings.ROLE_REQUEST_CONTACT}
-    )
+    return render(request, "registration/no_role.html", {"contact": settings.ROLE_REQUEST_CONTACT})
 
 
 # The pages a user without a role may still reach: this one, and signing out.

@@ -17,12 +17,12 @@ logger = logging.getLogger(__name__)
 
 # What the sign-in form says, in GOV.UK's words (tests reuse these).
 ENTER_USERNAME = "Enter your username"
-ENTER_PASSWORD = "Enter your password"  # noqa: S105 (a message, not a password)
+ENTER_PASSWORD = "Enter your password"
 INVALID_LOGIN = "Enter a correct username and password. Both are case-sensitive."
 INACTIVE_ACCOUNT = "This account cannot sign in. Ask an administrator of the service."
 # With PASSWORD_SIGN_IN=break_glass, for every refused password (wrong, or not a break-glass
 # administrator's): one message, so that it tells nothing about the password.
-PASSWORD_SIGN_IN_RESTRICTED = (  # noqa: S105 (a message, not a password)
+PASSWORD_SIGN_IN_RESTRICTED = (
     "Enter a correct username and password. Only break-glass administrators sign in with "
     "a password here: everyone else signs in with single sign-on."
 )

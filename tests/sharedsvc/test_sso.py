@@ -158,7 +158,7 @@ def _b64(data: dict) -> str:
 
 def _tampered(token: str, provider) -> str:
     # The payload changed after signing: another person's sub under the real signature.
-    header, payload, signature = token.split(".")
+    header, _, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
     return ".".join([header, _b64({**claims, "sub": "staff-3"}), signature])
 
@@ -180,9 +180,7 @@ TOKEN_CHANGES = {
 }
 
 
-@pytest.mark.parametrize(
-    "case", ["wrong state", "wrong PKCE verifier", "expired", *TOKEN_CHANGES]
-)
+@pytest.mark.parametrize("case", ["wrong state", "wrong PKCE verifier", "expired", *TOKEN_CHANGES])
 def test_a_refused_callback_signs_nobody_in_and_is_audited(idp, client, monkeypatch, case):
     response = client.get(START)
     visit = sign_in_at_provider(response["Location"], "staff-1")
