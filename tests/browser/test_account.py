@@ -5,6 +5,7 @@ by axe-core (see conftest), and so is the warning once it shows."""
 from __future__ import annotations
 
 import pytest
+from knox.models import AuthToken
 
 from sharedsvc.account import PASSWORD_CHANGED
 from tests.browser.conftest import WCAG_TAGS, Site, sign_in
@@ -101,3 +102,29 @@ def test_warning_before_the_idle_limit(world, site):
     assert answer.value.status == 204
     banner.wait_for(state="hidden")
     assert site.page.url == site.url("/accounts/")
+
+
+def test_create_and_revoke_an_api_token_with_the_keyboard(world, site):
+    sign_in(site, world.analyst.username, PASSWORD)
+    site.goto("/accounts/tokens/")
+    assert site.page.get_by_role("heading", level=1).inner_text() == "Your API tokens"
+
+    # Refused without a name: the error summary takes the focus.
+    tab_to(site, "Name")
+    press_enter_and_load(site)
+    assert site.page.evaluate(
+        "() => document.activeElement.closest('.govuk-error-summary') !== null"
+    )
+
+    tab_to(site, "Name")
+    site.page.keyboard.type("Monthly cost report")
+    press_enter_and_load(site)
+    key = site.page.get_by_label("Your new token").input_value()
+    token = AuthToken.objects.get(user=world.analyst)
+    assert token.detail.name == "Monthly cost report" and key.startswith(token.token_key)
+
+    # The button's accessible name says which token it revokes.
+    site.page.get_by_role("button", name="Revoke Monthly cost report").focus()
+    press_enter_and_load(site)
+    assert "has been revoked" in site.page.get_by_role("alert").first.inner_text()
+    assert not AuthToken.objects.filter(user=world.analyst).exists()
