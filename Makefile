@@ -7,8 +7,14 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-# Refreshed whenever requirements.txt changes, so pip runs only when there is news.
+# Locked with hashes (requirements/*.in -> *.txt, `make lock`): runtime.txt is what a
+# production install takes; dev.txt holds it and the test and lint tools, for `make run`
+# and `make test`. The stamp is refreshed when a lock changes, so pip runs only on news.
+RUNTIME_LOCK := requirements/runtime.txt
+DEV_LOCK := requirements/dev.txt
 REQUIREMENTS_STAMP := $(VENV)/.requirements.stamp
+UV_COMPILE := $(BIN)/uv pip compile --quiet --no-config --python-version 3.11 --universal \
+    --generate-hashes --custom-compile-command "make lock"
 NPM_STAMP := node_modules/.npm-ci.stamp
 CHROMIUM := /usr/bin/chromium
 # Two workers: the machines have two cores. Each worker has its own test database.
@@ -17,7 +23,7 @@ PYTEST_ARGS ?= -n 2
 # they sign nothing, so a placeholder serves unless one is set.
 COMMAND_ENV := SECRET_KEY="$${SECRET_KEY:-commands-only-not-a-secret}"
 
-.PHONY: run test install assets check-chromium migrate seed lint format bench clean
+.PHONY: run test test-calendar install lock assets check-chromium migrate seed lint types format bench clean
 
 run: install assets
 	@scripts/run.sh
@@ -27,17 +33,34 @@ test: install assets check-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(COMMAND_ENV) $(BIN)/mypy .
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The whole suite on the days most likely to catch a test that depends on today: the day
+# after a fiscal year's returns are due (2 April) and a leap day (tests/clock.py).
+CALENDAR := 2027-04-02 2028-02-29
+test-calendar: install assets check-chromium
+	@for day in $(CALENDAR); do \
+	    echo "== the suite with the clock at $$day"; \
+	    TEST_TODAY=$$day $(BIN)/pytest $(PYTEST_ARGS) || exit 1; \
+	done
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is needed to create $(VENV)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(REQUIREMENTS_STAMP): requirements.txt | $(PY)
-	$(BIN)/pip install --disable-pip-version-check --quiet -r requirements.txt
+$(REQUIREMENTS_STAMP): $(RUNTIME_LOCK) $(DEV_LOCK) | $(PY)
+	$(BIN)/pip install --disable-pip-version-check --quiet --require-hashes -r $(DEV_LOCK)
 	@touch $@
 
 install: $(REQUIREMENTS_STAMP)
+
+# After editing requirements/runtime.in or dev.in: pin what they ask for, with hashes.
+# Pins already in a lock are kept unless an .in file asks otherwise (`--upgrade-package
+# NAME` through UV_ARGS upgrades one).
+lock: install
+	$(UV_COMPILE) $(UV_ARGS) requirements/runtime.in -o $(RUNTIME_LOCK)
+	$(UV_COMPILE) $(UV_ARGS) requirements/dev.in -o $(DEV_LOCK)
 
 # GOV.UK Frontend compiled with sass into static/build/, and axe-core for the browser tests.
 assets:
@@ -51,11 +74,20 @@ assets:
 	    echo "No package.json: skipping the front-end assets."; \
 	fi
 
+# A fresh Debian machine has no Chromium: as root, install it the way `.ci/run` does;
+# anyone else is told the one command to run.
 check-chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
-	    echo "The browser tests drive $(CHROMIUM), which is missing." >&2; \
-	    echo "Install it with: apt-get install -y chromium" >&2; \
-	    exit 1; \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "The browser tests drive $(CHROMIUM), which is missing: installing it with apt."; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	            || exit 1; \
+	    else \
+	        echo "The browser tests drive $(CHROMIUM), which is missing. Install it with:" >&2; \
+	        echo "    sudo apt-get install -y chromium" >&2; \
+	        exit 1; \
+	    fi; \
 	fi
 
 migrate: install
@@ -68,7 +100,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(COMMAND_ENV) $(BIN)/mypy .
 	$(COMMAND_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+types: install
+	$(COMMAND_ENV) $(BIN)/mypy .
 
 format: install
 	$(BIN)/ruff check --fix .
