@@ -7,6 +7,9 @@ from django.conf import settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from tests import clock
+from tests.clock import ENV as TEST_TODAY
+from tests.clock import suite_start
 from tests.personas import World, build_world
 
 # Tests create many users: a fast hasher (the real one is tested by signing in).
@@ -21,6 +24,16 @@ settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # developer's and a helper's, or CI's beside a local one) never drop each other's.
 _db = settings.DATABASES["default"]
 _db.setdefault("TEST", {})["NAME"] = f"test_{_db['NAME']}_{os.getpid()}"
+
+
+def pytest_configure(config):
+    # `TEST_TODAY=2027-04-02`: this process's clock starts on that day (tests/clock.py).
+    clock.start(config)
+
+
+def pytest_report_header(config):
+    today = os.environ.get(TEST_TODAY, "").strip()
+    return f"clock: starts on {suite_start(today).isoformat()} ({TEST_TODAY})" if today else None
 
 
 @pytest.fixture

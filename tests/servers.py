@@ -19,6 +19,7 @@ from django.conf import settings
 
 from sharedsvc import outbox
 from sharedsvc.celery import app as celery_app
+from tests.clock import subprocess_env
 
 ROOT = Path(settings.BASE_DIR)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -112,7 +113,7 @@ def server_env(**extra: str) -> dict[str, str]:
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
     env.update(extra)
-    return env
+    return subprocess_env(env)
 
 
 @contextmanager

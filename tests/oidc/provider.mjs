@@ -9,6 +9,7 @@
 //
 // The login page is this script's own: a username (the account's sub) and a button; a
 // known account is signed in with no consent asked (the grant is made at once).
+import './clock.mjs';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 

@@ -32,6 +32,7 @@ from django.core.cache import cache
 from jwt.algorithms import RSAAlgorithm
 
 from sharedsvc.sso import discovery_cache_key
+from tests.clock import subprocess_env
 
 SCRIPT = Path(__file__).resolve().parent / "provider.mjs"
 NODE = shutil.which("node") or "/usr/bin/node"
@@ -101,7 +102,7 @@ def running_provider(
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
-                env={**os.environ, "NODE_ENV": "test"},
+                env=subprocess_env({**os.environ, "NODE_ENV": "test"}),
             )
             try:
                 issuer = _wait_until_ready(process, log_path)
