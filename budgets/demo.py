@@ -54,7 +54,8 @@ YEARLY_RISE = Decimal("0.03")
 YEAR_END_BUMP = Decimal("0.05")  # March: year-end work
 NOISE_BP = 400  # +/- 4% month to month, in basis points
 
-# Lines set too low: (department, service, fiscal years back from the current one).
+# Lines set too low: (department, service, fiscal years back from the year of the last
+# month that ended: the current one but in its first month).
 # Allocated = charged so far / share, so the state holds at the moment of seeding.
 WARNING_LINES = {("LCS", "IT", 0), ("EDUC", "HR", 0), ("SDPR", "FINOPS", 1), ("FIN", "HR", 2)}
 OVERSPENT_LINES = {("HLTH", "IT", 0), ("JAG", "PAY", 1)}
@@ -218,6 +219,10 @@ def _budget_lines(demo: Demo, today, periods, members, weights, pools) -> None:
     """A line per department, fiscal year and service bought, sized from expected charges."""
     current_year = fiscal_year_of(today)
     years = sorted({fiscal_year_of(p) for p in periods} | {current_year})
+    # The lines set too low are counted back from the year of the last month charged: on
+    # the first days of a fiscal year nothing is charged in it yet, and the year just ended
+    # is the one in warning.
+    charged_year = fiscal_year_of(previous_month(today))
     # (department id, service id, fiscal year) -> expected charges of the months ended
     expected: dict[tuple[int, int, str], Decimal] = defaultdict(Decimal)
     months_charged: dict[str, int] = defaultdict(int)
@@ -258,7 +263,7 @@ def _budget_lines(demo: Demo, today, periods, members, weights, pools) -> None:
                 full_year = so_far * 12 / max(n, 1)
             if not full_year and not so_far:
                 continue  # not a member that year
-            back = years.index(current_year) - years.index(year)
+            back = years.index(charged_year) - years.index(year)
             allocated = _allocation(department_code, member.service, back, so_far, full_year)
             if is_copy(member.department):
                 bulk.append(

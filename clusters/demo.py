@@ -39,6 +39,7 @@ from clusters.models import (
 from clusters.users import user_create, user_set_password
 from sharedsvc.audit import audit_context
 from sharedsvc.models import User
+from sharedsvc.periods import previous_month
 from sharedsvc.roles import Role
 
 SYSTEM_USERNAME = "system"
@@ -362,8 +363,9 @@ def _memberships(demo: Demo, today: datetime.date) -> None:
         start,
         leaves_on=first_of_month_after(today + datetime.timedelta(days=notice)),
     )
-    # The portal pilot started with this fiscal year.
-    pilot_start = fiscal_year_start(today)
+    # The portal pilot started with the fiscal year of the last month that ended (this
+    # one, but in its first month: then the year just ended, so there is a month to charge).
+    pilot_start = fiscal_year_start(previous_month(today))
     for department in ("LCS", "SDPR", "TRAN"):
         _membership(demo, department, "PORTAL-PILOT", pilot_start)
 

@@ -133,11 +133,12 @@ def exit_request_submit(
     to_cluster: Cluster | None = None,
     to_provider: Provider | None = None,
     requested_leave_on: datetime.date | None = None,
+    today: datetime.date | None = None,
 ) -> ExitRequest:
-    """Give notice. A move to a PSOA cluster is scheduled at once (nobody can block it);
-    any other destination goes to the board."""
+    """Give notice `today` (the notice period runs from it). A move to a PSOA cluster is
+    scheduled at once (nobody can block it); any other destination goes to the board."""
     require_permission(actor, "defection.add_exitrequest", department, MAY_NOT_GIVE_NOTICE)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if destination not in Destination.values:
         raise ValidationError({"destination": "Choose a cluster, a provider or in-house."})
     if reason not in Reason.values:
@@ -186,9 +187,10 @@ def exit_request_submit(
             to_provider=to_provider,
             leave_on=leave_on,
         )
+        # `_check_destination` refused a move without a cluster.
         right_to_leave = (
-            destination == Destination.CLUSTER and to_cluster.provider.kind == ProviderKind.PSOA
-        )  # type: ignore[union-attr]
+            destination == Destination.CLUSTER and to_cluster.provider.kind == ProviderKind.PSOA  # type: ignore[union-attr]
+        )
         request = ExitRequest(
             department=department,
             membership=membership,
@@ -219,6 +221,7 @@ def exit_request_submit(
             request,
             kind=NotificationKind.EXIT_NOTICE,
             subject=f"{department.code} gives notice to leave {from_cluster.code}",
+            today=today,
         )
     return request
 
@@ -257,6 +260,7 @@ def exit_request_approve(
             request,
             kind=NotificationKind.EXIT_APPROVED,
             subject=f"The board approved {request.department.code}'s exit from {request.from_cluster.code}",
+            today=decided_on,
         )
     return request
 
@@ -276,12 +280,14 @@ def exit_request_close(*, actor: Any, exit_request: ExitRequest, status: str) ->
     return request
 
 
-def exit_request_withdraw(*, actor: Any, exit_request: ExitRequest) -> ExitRequest:
+def exit_request_withdraw(
+    *, actor: Any, exit_request: ExitRequest, today: datetime.date | None = None
+) -> ExitRequest:
     """The department changes its mind before the leave date: undo everything."""
     require_permission(
         actor, "defection.withdraw_exitrequest", exit_request.department, MAY_NOT_WITHDRAW
     )
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     with transaction.atomic(), audit_context(actor=actor):
         request = ExitRequest.objects.select_for_update().get(pk=exit_request.pk)
         if request.status not in OPEN_STATUSES:
@@ -304,6 +310,7 @@ def exit_request_withdraw(*, actor: Any, exit_request: ExitRequest) -> ExitReque
             request,
             kind=NotificationKind.EXIT_WITHDRAWN,
             subject=f"{request.department.code} withdraws its notice to leave {request.from_cluster.code}",
+            today=today,
         )
     return request
 
@@ -317,11 +324,13 @@ def exit_requests_complete(*, actor: Any = None, today: datetime.date | None = N
         )
 
 
-def _tell_cluster(request: ExitRequest, *, kind: str, subject: str) -> None:
-    """The cluster's other current members and the provider's managers are notified (the
-    emails go after commit)."""
+def _tell_cluster(
+    request: ExitRequest, *, kind: str, subject: str, today: datetime.date | None = None
+) -> None:
+    """The cluster's members on `today` (but the leaver) and the provider's managers are
+    notified (the emails go after commit)."""
     fellows = (
-        Membership.objects.active_on(timezone.localdate())
+        Membership.objects.active_on(today or timezone.localdate())
         .filter(cluster=request.from_cluster)
         .exclude(department=request.department)
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sharedsvc.periods import (
     fiscal_year_bounds,
-    fiscal_year_of,
+    last_complete_fiscal_year,
     month_start,
     next_month,
     previous_month,
@@ -317,12 +317,14 @@ def benefits(
     service_id: int | None = None,
     provider_id: int | None = None,
     department_id: int | None = None,
+    today: datetime.date | None = None,
 ) -> dict[str, Any]:
     """Per membership (department and cluster) in a fiscal year: the baseline pro rata to
     days of membership, what was charged, and the benefit; summed per cluster and per
     service, each total with the ids of the departments that contribute to it
     (`departments`; `flag_departments` for the flag's year). A cluster whose benefit over
-    the last complete fiscal year is negative is flagged. Two queries. Unscoped: doors ask
+    the last fiscal year complete on `today` is negative is flagged. Two queries (one when
+    that is the year asked for). Unscoped: doors ask
     `servicelevels.rules` which rows and totals a reader sees."""
     start, end = fiscal_year_bounds(fiscal_year)
     params = {
@@ -333,9 +335,7 @@ def benefits(
         "department": department_id,
     }
     members = _rows(BENEFITS_SQL, params)
-    last_complete = fiscal_year_of(
-        previous_month(fiscal_year_bounds(fiscal_year_of(timezone.localdate()))[0])
-    )
+    last_complete = last_complete_fiscal_year(today or timezone.localdate())
     if last_complete == fiscal_year:
         flag_rows = members
     else:

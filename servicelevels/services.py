@@ -29,14 +29,19 @@ NOT_YOUR_CLUSTER = "You may only submit and correct returns for your own provide
 
 
 def _check(
-    *, standard: Standard, cluster: Cluster, department: Department, period: datetime.date
+    *,
+    standard: Standard,
+    cluster: Cluster,
+    department: Department,
+    period: datetime.date,
+    today: datetime.date,
 ) -> None:
     errors: dict[str, str] = {}
     if standard.service_id != cluster.service_id:
         errors["standard"] = OTHER_SERVICE.format(
             standard=standard.name, service=standard.service.name, cluster=cluster.code
         )
-    if next_month(period) > timezone.localdate():
+    if next_month(period) > today:
         errors["period"] = NOT_ENDED.format(period=format_period(period))
     elif (
         not Membership.objects.filter(
@@ -60,11 +65,20 @@ def measurement_submit(
     department: Department,
     period: datetime.date,
     value: Decimal,
+    now: datetime.datetime | None = None,
 ) -> Measurement:
-    """One return. Its submission time decides whether it was on time (by the 10th)."""
+    """One return, submitted `now`: that time decides whether it was on time (by the 10th),
+    and only a month that has ended by then may be reported."""
     require_permission(actor, "servicelevels.add_measurement", cluster, NOT_YOUR_CLUSTER)
+    now = now or timezone.now()
     period = month_start(period)
-    _check(standard=standard, cluster=cluster, department=department, period=period)
+    _check(
+        standard=standard,
+        cluster=cluster,
+        department=department,
+        period=period,
+        today=timezone.localdate(now),
+    )
     return validated_save(
         Measurement(
             standard=standard,
@@ -72,22 +86,25 @@ def measurement_submit(
             department=department,
             period=period,
             value=value,
-            submitted_at=timezone.now(),
+            submitted_at=now,
             submitted_by=actor if getattr(actor, "pk", None) else None,
         ),
         actor=actor,
     )
 
 
-def measurements_submit(*, actor: Any, rows: list[dict[str, Any]]) -> list[Measurement]:
+def measurements_submit(
+    *, actor: Any, rows: list[dict[str, Any]], now: datetime.datetime | None = None
+) -> list[Measurement]:
     """Many returns at once (a list in the API, a CSV in the browser): all or none.
 
     A bad row raises a ValidationError whose messages name the row (1-based)."""
+    now = now or timezone.now()
     saved = []
     with transaction.atomic():
         for number, row in enumerate(rows, start=1):
             try:
-                saved.append(measurement_submit(actor=actor, **row))
+                saved.append(measurement_submit(actor=actor, now=now, **row))
             except ValidationError as exc:
                 raise ValidationError({f"row {number}": exc.messages}) from exc
         _notify_new_breaches(actor=actor)

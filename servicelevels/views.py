@@ -38,9 +38,9 @@ from servicelevels.rules import benefits_seen_by
 from servicelevels.services import measurements_submit
 from sharedsvc.models import User
 from sharedsvc.periods import (
-    fiscal_year_bounds,
     fiscal_year_of,
     format_period,
+    last_complete_fiscal_year,
     next_month,
     previous_month,
 )
@@ -583,14 +583,19 @@ def department_service_levels(request: Request, code: str) -> HttpResponse:
 # A cluster's performance ------------------------------------------------------------------
 
 
-def _benefit_of(user: User, fiscal_year: str, cluster: Cluster) -> dict[str, Any]:
+def _benefit_of(
+    user: User, fiscal_year: str, cluster: Cluster, today: datetime.date
+) -> dict[str, Any]:
     """The cluster's benefit total of a fiscal year as the benefits report gives it to this
     user: whole, or its baseline and benefit withheld (with the reason) when fewer than
     three departments contribute and the user does not read every department's figures."""
     report = benefits_seen_by(
         user,
         selectors.benefits(
-            fiscal_year=fiscal_year, provider_id=cluster.provider_id, service_id=cluster.service_id
+            fiscal_year=fiscal_year,
+            provider_id=cluster.provider_id,
+            service_id=cluster.service_id,
+            today=today,
         ),
     )
     found = next((c for c in report["clusters"] if c["cluster"] == cluster.code), None)
@@ -661,7 +666,7 @@ def cluster_performance(request: Request, code: str) -> HttpResponse:
         label=_percent,
     )
     current = fiscal_year_of(today)
-    last_complete = fiscal_year_of(previous_month(fiscal_year_bounds(current)[0]))
+    last_complete = last_complete_fiscal_year(today)
     return render(
         request,
         "servicelevels/cluster_performance.html",
@@ -676,8 +681,8 @@ def cluster_performance(request: Request, code: str) -> HttpResponse:
             "compliance_chart": compliance_chart,
             "overall_rate": _rate(met, total),
             "benefits": [
-                _benefit_of(user, current, cluster),
-                _benefit_of(user, last_complete, cluster),
+                _benefit_of(user, current, cluster, today),
+                _benefit_of(user, last_complete, cluster, today),
             ],
             "last_complete": last_complete,
         },
@@ -752,9 +757,10 @@ def overview(request: Request) -> HttpResponse:
     costs = {row["cluster_id"]: row for row in selectors.cluster_costs(latest_only=True)}
     start, end = selectors.window(today)
     rates = selectors.compliance_by_cluster(start=start, end=end)
-    fiscal_year = fiscal_year_of(previous_month(fiscal_year_bounds(fiscal_year_of(today))[0]))
+    fiscal_year = last_complete_fiscal_year(today)
     benefit = {
-        row["cluster"]: row for row in selectors.benefits(fiscal_year=fiscal_year)["clusters"]
+        row["cluster"]: row
+        for row in selectors.benefits(fiscal_year=fiscal_year, today=today)["clusters"]
     }
     preference = {row["cluster"]: row for row in selectors.self_preference(as_of=today)}
     departures = dict(

@@ -68,6 +68,11 @@ def fiscal_year_of(day: datetime.date) -> str:
     return fiscal_year_label(fiscal_year_start_year(day))
 
 
+def last_complete_fiscal_year(day: datetime.date) -> str:
+    """The last fiscal year that has ended by `day`: date(2027, 4, 2) -> '2026-27'."""
+    return fiscal_year_label(fiscal_year_start_year(day) - 1)
+
+
 def parse_fiscal_year(value: str) -> int:
     """'2026-27' -> 2026, checking that the second part follows the first."""
     match = FISCAL_YEAR_RE.match(value.strip()) if isinstance(value, str) else None

@@ -24,7 +24,6 @@ fixed number of queries. Rows come as the other lists do (`count`, `next`, `prev
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, cast
 
@@ -70,7 +69,10 @@ from sharedsvc.api.pagination import Pagination
 from sharedsvc.api.schema import AutoSchema
 from sharedsvc.api.views import CSVUnpaginatedMixin
 from sharedsvc.models import User
-from sharedsvc.periods import fiscal_year_bounds, fiscal_year_of, next_month, previous_month
+from sharedsvc.periods import (
+    last_complete_fiscal_year,
+    next_month,
+)
 
 NOT_YOUR_CLUSTER = "You may only submit and correct returns for your own provider's clusters."
 NOT_A_RETURN = "Send a return (an object) or a list of returns."
@@ -163,7 +165,7 @@ class MeasurementViewSet(
             "of another provider is a 403."
         ),
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request, *args, **kwargs) -> Response:
         many = isinstance(request.data, list)
         if not many and not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": [NOT_A_RETURN]})
@@ -352,7 +354,8 @@ class ServiceLevelsReport(ReportView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    def rows(self, query):
+    def rows(self, query: ReportQuery) -> list[dict[str, Any]]:
+        assert isinstance(query, ServiceLevelsQuery)  # the query_class
         data = query.cleaned_data
         start, end = query.month_range()
         user = self.user
@@ -383,17 +386,17 @@ class ServiceLevelsReport(ReportView):
             .order_by("cluster_code", "department_code", "standard_name", "standard_id")
         )
         breaches: dict[tuple[int, int, int], dict[str, Any]] = {}
-        for breach in selectors.persistent_breaches(
+        for run in selectors.persistent_breaches(
             cluster_id=_pk(data["cluster"]),
             department_id=_pk(data["department"]),
             provider_id=_pk(data["provider"]),
         ):
-            if (start is not None and breach["latest"] < start) or (
-                end is not None and breach["started"] >= end
+            if (start is not None and run["latest"] < start) or (
+                end is not None and run["started"] >= end
             ):
                 continue
-            key = (breach["standard_id"], breach["cluster_id"], breach["department_id"])
-            breaches.setdefault(key, breach)  # the latest run first (ordered by `latest`)
+            key = (run["standard_id"], run["cluster_id"], run["department_id"])
+            breaches.setdefault(key, run)  # the latest run first (ordered by `latest`)
         wanted = data["persistent_breach"]
         rows = []
         for row in grouped:
@@ -437,7 +440,7 @@ class SelfPreferenceReport(ReportView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    def rows(self, query):
+    def rows(self, query: ReportQuery) -> list[dict[str, Any]]:
         data = query.cleaned_data
         user = self.user
         # The selector's window ends before the month of `as_of`; ours ends with it.
@@ -453,11 +456,6 @@ class SelfPreferenceReport(ReportView):
             )
         )
         return [r for r in selectors.self_preference(**kwargs) if r["cluster"] in seen]
-
-
-def last_complete_fiscal_year(today: datetime.date | None = None) -> str:
-    this_year = fiscal_year_of(today or timezone.localdate())
-    return fiscal_year_of(previous_month(fiscal_year_bounds(this_year)[0]))
 
 
 class BenefitsReport(ReportView):
@@ -498,11 +496,13 @@ class BenefitsReport(ReportView):
 
     def report(self, query) -> dict[str, Any]:
         data = query.cleaned_data
+        today = timezone.localdate()
         report = selectors.benefits(
-            fiscal_year=data["fiscal_year"] or last_complete_fiscal_year(),
+            fiscal_year=data["fiscal_year"] or last_complete_fiscal_year(today),
             service_id=_pk(data["service"]),
             provider_id=_pk(data["provider"]),
             department_id=_pk(data["department"]),
+            today=today,
         )
         return benefits_seen_by(self.user, report)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 
 from budgets import services as budget_services
 from defection import services as defection_services
@@ -71,7 +71,7 @@ def returns_history(world) -> None:
 
 def upload_file(site: Site, name: str, content: str) -> None:
     site.page.get_by_label("Upload a CSV file").set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": content.encode()}]
+        files=[FilePayload(name=name, mimeType="text/csv", buffer=content.encode())]
     )
     site.submit(site.page.get_by_role("button", name="Check the file"))
 

@@ -29,7 +29,6 @@ from servicelevels.api.views import (
     NOT_YOUR_CLUSTER,
     OWN_ALTERNATIVES,
     TOO_MANY_RETURNS,
-    last_complete_fiscal_year,
 )
 from servicelevels.models import BreachNotice, Measurement
 from sharedsvc.api.filters import BOOLEAN_INVALID
@@ -39,6 +38,7 @@ from sharedsvc.periods import (
     fiscal_year_bounds,
     fiscal_year_of,
     format_period,
+    last_complete_fiscal_year,
     next_month,
 )
 from tests.factories import (
@@ -72,7 +72,7 @@ DUPLICATE = str(
 
 # The last three months of the last complete fiscal year: always over, and the year the
 # benefits report looks at by default.
-FY = last_complete_fiscal_year()
+FY = last_complete_fiscal_year(timezone.localdate())
 M1 = fiscal_year_bounds(FY)[1].replace(month=1)
 M2 = next_month(M1)
 M3 = next_month(M2)

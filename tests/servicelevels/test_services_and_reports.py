@@ -249,7 +249,10 @@ def test_benefits_pro_rata_and_negative_clusters_flagged(world):
         chargeback_run(actor=None, period=D(2025, month, 1))
     for month in range(1, 4):
         chargeback_run(actor=None, period=D(2026, month, 1))
-    report = selectors.benefits(fiscal_year="2025-26", service_id=world.payroll.pk)
+    # Asked during 2026-27, when 2025-26 is the last complete year: the one flagged.
+    report = selectors.benefits(
+        fiscal_year="2025-26", service_id=world.payroll.pk, today=D(2026, 7, 15)
+    )
     members = {(r["department"], r["cluster"]): r for r in report["members"]}
     env = members[("ENV", "PAY-PSOA")]
     assert env["baseline"] == Decimal("36600.00")  # 73,000 x 183 / 365
@@ -300,8 +303,8 @@ def test_reports_use_a_fixed_number_of_queries(world, on_time, django_assert_num
             provider_id=world.psoa.pk, start=D(2026, 1, 1), end=D(2026, 7, 1)
         )
         selectors.self_preference(as_of=D(2026, 7, 15))
-        selectors.benefits(fiscal_year="2025-26")
-        selectors.alternatives(department_id=world.lcs.pk)
+        selectors.benefits(fiscal_year="2025-26", today=D(2026, 7, 15))
+        selectors.alternatives(department_id=world.lcs.pk, today=D(2026, 7, 15))
         selectors.cluster_costs()
 
     # breaches 1, scorecard 1, self-preference 1, benefits 1 (2025-26 is the last complete

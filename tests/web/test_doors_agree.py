@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -29,13 +30,21 @@ from budgets.services import budget_line_create, chargeback_run, cost_pool_creat
 from defection.models import Destination, Reason
 from defection.services import exit_request_submit
 from governance.services import vote_cast
+from sharedsvc.periods import fiscal_year_of, last_complete_fiscal_year
 from tests.matrix import PERSONAS
 from tests.personas import World
 
 MONEY = re.compile(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])(?!\s*%)")
 API_DECIMAL = re.compile(r"^-?\d+\.\d{2,4}$")
-# The fiscal years of the personas' world (memberships from April 2025).
-YEARS = ("2025-26", "2026-27")
+
+
+def _years() -> list[str]:
+    """The fiscal years whose benefits the pages show (this one and the last complete, on
+    the day the test runs) and the scenario's own, 2026-27."""
+    today = timezone.localdate()
+    return sorted({fiscal_year_of(today), last_complete_fiscal_year(today), "2026-27"})
+
+
 TAG = re.compile(r"<[^>]*>")
 MAIN = re.compile(r"<main\b.*?</main>", re.S)
 
@@ -64,7 +73,7 @@ def _cluster_sources(code: str) -> list[str]:
         f"/api/v1/cost-pools/?cluster={code}&page_size=1000",
         f"/api/v1/reports/cluster-costs/?cluster={code}&page_size=1000",
         # The benefits report has no cluster filter: all of it, as this user sees it.
-        *[f"/api/v1/reports/benefits/?fiscal_year={y}" for y in YEARS],
+        *[f"/api/v1/reports/benefits/?fiscal_year={y}" for y in _years()],
     ]
 
 
@@ -73,35 +82,51 @@ def _department_sources(code: str) -> list[str]:
         f"/api/v1/memberships/?department={code}&page_size=1000",
         f"/api/v1/charges/?department={code}&page_size=1000",
         f"/api/v1/budget-lines/?department={code}&page_size=1000",
-        *[f"/api/v1/reports/benefits/?department={code}&fiscal_year={y}" for y in YEARS],
+        *[f"/api/v1/reports/benefits/?department={code}&fiscal_year={y}" for y in _years()],
     ]
+
+
+def _coded_pair(
+    code: str, name: str, page: str, api: str, sources: Callable[[str], list[str]]
+) -> Pair:
+    """The pair of the object with this code (`{code}` in `name`, `page` and `api`).
+    A function, not lambdas in the list, so each pair keeps its own code."""
+    return Pair(
+        name.format(code=code),
+        lambda s: page.format(code=code),
+        lambda s: api.format(code=code),
+        lambda s: sources(code),
+    )
 
 
 PAIRS = [
     *[
-        Pair(
-            f"department {code}",
-            lambda s, c=code: f"/departments/{c}/",
-            lambda s, c=code: f"/api/v1/departments/{c}/",
-            lambda s, c=code: _department_sources(c),
+        _coded_pair(
+            code,
+            "department {code}",
+            "/departments/{code}/",
+            "/api/v1/departments/{code}/",
+            _department_sources,
         )
         for code in ("LCS", "ENV", "TECH")
     ],
     *[
-        Pair(
-            f"cluster {code}",
-            lambda s, c=code: f"/clusters/{c}/",
-            lambda s, c=code: f"/api/v1/clusters/{c}/",
-            lambda s, c=code: _cluster_sources(c),
+        _coded_pair(
+            code,
+            "cluster {code}",
+            "/clusters/{code}/",
+            "/api/v1/clusters/{code}/",
+            _cluster_sources,
         )
         for code in ("PAY-PSOA", "PAY-TECH", "IT-TECH")
     ],
     *[
-        Pair(
-            f"cluster performance {code}",
-            lambda s, c=code: f"/clusters/{c}/performance/",
-            lambda s, c=code: f"/api/v1/clusters/{c}/",
-            lambda s, c=code: _cluster_sources(c),
+        _coded_pair(
+            code,
+            "cluster performance {code}",
+            "/clusters/{code}/performance/",
+            "/api/v1/clusters/{code}/",
+            _cluster_sources,
         )
         for code in ("PAY-PSOA", "PAY-TECH", "IT-TECH")
     ],
