@@ -169,7 +169,7 @@ class UserAdmin(ServiceModelAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "department", "provider"]
     list_select_related = ["department", "provider"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),  # Django's are set; ModelAdmin's may be None
         ("Role", {"fields": ("role", "department", "provider", "break_glass")}),
     )
     add_fieldsets = (

@@ -22,7 +22,9 @@ class ClusterFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Choices are the user's visible services: a code is checked against them, never
         # looked up raw (so a malformed code is a form error, not a database error).
-        self.fields["service"].choices = [
+        service = self.fields["service"]
+        assert isinstance(service, forms.ChoiceField)
+        service.choices = [
             ("", "All services"),
             *selectors.service_choices(user=user),
         ]

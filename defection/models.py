@@ -89,7 +89,7 @@ def exit_request_part_condition(user, *, prefix: str = "") -> Q:
 
 
 class ExitRequestQuerySet(models.QuerySet):
-    def visible_to(self, user, today=None) -> models.QuerySet:
+    def visible_to(self, user, today=None) -> ExitRequestQuerySet:
         """Who sees a request at all: those who see it whole
         (`exit_request_whole_condition`) and the destination provider (in part)."""
         if not _signed_in(user):
@@ -98,7 +98,7 @@ class ExitRequestQuerySet(models.QuerySet):
             exit_request_whole_condition(user, today=today) | exit_request_part_condition(user)
         )
 
-    def with_seen_whole(self, user, today=None) -> models.QuerySet:
+    def with_seen_whole(self, user, today=None) -> ExitRequestQuerySet:
         """`seen_whole`: may this user read the request whole? Read by the
         `defection.view_exitrequest_whole` permission, so a list asks no query per row."""
         return self.annotate(
@@ -107,7 +107,7 @@ class ExitRequestQuerySet(models.QuerySet):
             )
         )
 
-    def with_current_status(self, today=None) -> models.QuerySet:
+    def with_current_status(self, today=None) -> ExitRequestQuerySet:
         """`status_now`: a scheduled request whose date has come is completed."""
         today = today or timezone.localdate()
         return self.annotate(

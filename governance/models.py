@@ -29,7 +29,7 @@ class Choice(models.TextChoices):
 
 
 class CaseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> models.QuerySet:
+    def visible_to(self, user) -> CaseQuerySet:
         """A case is seen with its exit request (`ExitRequest.objects.visible_to`): the
         board's seat holders (the seat, not the role), the parties (the department, the
         current and the proposed provider), the cluster's current members, analysts and
@@ -38,14 +38,14 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         return self.filter(exit_request__in=ExitRequest.objects.visible_to(user))
 
-    def with_votes_shown(self, user) -> models.QuerySet:
+    def with_votes_shown(self, user) -> CaseQuerySet:
         """`votes_shown`: may this user see the other seats' votes and the tally? Read by
         `governance.view_case_votes` (no query per row)."""
         return self.annotate(
             votes_shown=ExpressionWrapper(votes_shown_condition(user), output_field=BooleanField())
         )
 
-    def with_seat_of(self, user) -> models.QuerySet:
+    def with_seat_of(self, user) -> CaseQuerySet:
         """`user_seat_department_id`: the department of the seat this user holds on the case
         today (None without one), so a page finds the user's seat without another query."""
         departments = (
@@ -61,7 +61,7 @@ class CaseQuerySet(models.QuerySet):
             )
         )
 
-    def with_request_seen_whole(self, user) -> models.QuerySet:
+    def with_request_seen_whole(self, user) -> CaseQuerySet:
         """`request_seen_whole`: may this user read the case's request whole (its
         justification, impact and evidence)? See `defection.view_exitrequest_whole`."""
         return self.annotate(

@@ -85,7 +85,8 @@ def case_open(
         )
         notify_readers(
             exit_request,
-            [seat.department.deputy_minister for seat in seats],
+            # Each seat was just given to a department with a deputy minister.
+            [dm for seat in seats if (dm := seat.department.deputy_minister) is not None],
             subject=f"Board case opened: {exit_request.department.code} asks to leave {exit_request.from_cluster.code}",
             kind=NotificationKind.CASE_OPENED,
             link=reverse("governance:case", args=[case.pk]),
@@ -129,7 +130,7 @@ def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple
         seat = _seat_of(actor, case)
         vote = Vote.objects.filter(case=case, seat=seat).first()
         created = vote is None
-        if created:
+        if vote is None:
             vote = Vote(case=case, seat=seat, department_id=seat.department_id)
         vote.voter = actor
         vote.choice = choice
@@ -253,7 +254,7 @@ def _tell_parties(case: Case, request: ExitRequest) -> None:
         is_active=True, department_id=request.department_id
     ) | User.objects.filter(is_active=True, provider_id__in=providers)
     if request.requested_by is not None:
-        recipients = recipients | User.objects.filter(pk=request.requested_by_id)
+        recipients = recipients | User.objects.filter(pk=request.requested_by.pk)
     notify_readers(
         request,
         recipients.distinct(),

@@ -253,8 +253,10 @@ def recusal_labels(seat: Seat) -> list[str]:
 def _position(user: Any, case: Case, now: datetime.datetime) -> Position:
     """The same rules as `vote_cast`, read from the prefetched seats and votes, so the page
     can say why before anyone tries; `vote_cast` still has the last word."""
+    # `user_seat_department_id` is annotated by `CaseQuerySet.with_seat_of` (`_case_get`).
     seat = next(
-        (s for s in case.seats.all() if s.department_id == case.user_seat_department_id), None
+        (s for s in case.seats.all() if s.department_id == case.user_seat_department_id),  # type: ignore[attr-defined]
+        None,
     )
     vote = None
     if seat is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +20,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from sharedsvc.models import SignInKind
+from sharedsvc.models import SignInKind, User
 from sharedsvc.sessions import SIGNED_OUT_EVERYWHERE, session_touch, user_sessions_end
 from sharedsvc.signin import sign_in_event_record
 from sharedsvc.tokens import (
@@ -46,9 +48,8 @@ PASSWORD_CHANGED = "Your password has been changed. You were signed out everywhe
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     """Who you are signed in as, and what you can do about your sign-in."""
-    return render(
-        request, "registration/account.html", {"two_factor": two_factor_status(request.user)}
-    )
+    user = cast(User, request.user)  # signed in: login_required
+    return render(request, "registration/account.html", {"two_factor": two_factor_status(user)})
 
 
 class ChangePasswordForm(PasswordChangeForm):
@@ -136,6 +137,7 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         most = settings.API_TOKEN_MAX_DAYS
         days = self.fields["days"]
+        assert isinstance(days, forms.IntegerField)
         days.initial = settings.API_TOKEN_DAYS
         days.max_value = most
         days.help_text = f"From 1 to {most} days. {settings.API_TOKEN_DAYS} unless you change it."
@@ -151,9 +153,10 @@ class TokenForm(forms.Form):
 
 
 def _tokens_page(request: HttpRequest, form: TokenForm, key: str | None = None, status=200):
+    user = cast(User, request.user)  # signed in: its views are login_required
     context = {
         "form": form,
-        "tokens": tokens_of(user=request.user),
+        "tokens": tokens_of(user=user),
         "new_key": key,
         "max_live": settings.API_TOKENS_MAX_LIVE,
     }
@@ -170,10 +173,11 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         return _tokens_page(request, TokenForm())
     form = TokenForm(request.POST)
     if form.is_valid():
+        user = cast(User, request.user)  # signed in: login_required
         try:
             _, key = api_token_create(
-                actor=request.user,
-                user=request.user,
+                actor=user,
+                user=user,
                 name=form.cleaned_data["name"],
                 days=form.cleaned_data["days"],
                 request=request,
@@ -190,8 +194,9 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke_view(request: HttpRequest) -> HttpResponse:
     """Revoke one of your tokens (named by its hash, never its key)."""
+    user = cast(User, request.user)  # signed in: login_required
     name = api_token_revoke(
-        actor=request.user, user=request.user, digest=request.POST.get("token", ""), request=request
+        actor=user, user=user, digest=request.POST.get("token", ""), request=request
     )
     if name is None:
         raise Http404("No such token of yours.")
@@ -202,6 +207,7 @@ def api_token_revoke_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_tokens_revoke_all_view(request: HttpRequest) -> HttpResponse:
-    count = api_tokens_revoke_all(actor=request.user, user=request.user, request=request)
+    user = cast(User, request.user)  # signed in: login_required
+    count = api_tokens_revoke_all(actor=user, user=user, request=request)
     messages.success(request, TOKENS_REVOKED.format(count=count))
     return redirect("api-tokens")

@@ -57,6 +57,8 @@ def model_delete(instance: Model, *, actor: Any) -> None:
         with transaction.atomic(), audit_context(actor=actor):
             instance.delete()
     except (ProtectedError, RestrictedError) as exc:
-        blockers = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        blockers = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
         what = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
         raise Conflict(IN_USE.format(name=str(instance), what=", ".join(what))) from exc

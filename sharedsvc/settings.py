@@ -268,7 +268,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A write hands its work to the broker after commit; with Redis down that must fail
     # fast (the outbox keeps the work), not hold the request.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
     CELERY_BROKER_CONNECTION_TIMEOUT = 2
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -27,7 +27,7 @@ from sharedsvc.roles import Role
 PASSWORD = "correct-horse-battery-staple"
 
 
-class DepartmentFactory(DjangoModelFactory):
+class DepartmentFactory(DjangoModelFactory[Department]):
     class Meta:
         model = Department
         django_get_or_create = ("code",)
@@ -38,7 +38,7 @@ class DepartmentFactory(DjangoModelFactory):
     active = True
 
 
-class ProviderFactory(DjangoModelFactory):
+class ProviderFactory(DjangoModelFactory[Provider]):
     class Meta:
         model = Provider
         django_get_or_create = ("code",)
@@ -49,7 +49,7 @@ class ProviderFactory(DjangoModelFactory):
     host_department = None
 
 
-class ServiceFactory(DjangoModelFactory):
+class ServiceFactory(DjangoModelFactory[Service]):
     class Meta:
         model = Service
         django_get_or_create = ("code",)
@@ -60,7 +60,7 @@ class ServiceFactory(DjangoModelFactory):
     charging_unit = "employee"
 
 
-class StandardFactory(DjangoModelFactory):
+class StandardFactory(DjangoModelFactory[Standard]):
     class Meta:
         model = Standard
 
@@ -72,7 +72,7 @@ class StandardFactory(DjangoModelFactory):
     direction = Direction.HIGHER_IS_BETTER
 
 
-class ClusterFactory(DjangoModelFactory):
+class ClusterFactory(DjangoModelFactory[Cluster]):
     class Meta:
         model = Cluster
         django_get_or_create = ("code",)
@@ -83,7 +83,7 @@ class ClusterFactory(DjangoModelFactory):
     provider = factory.SubFactory(ProviderFactory)
 
 
-class MembershipFactory(DjangoModelFactory):
+class MembershipFactory(DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -96,7 +96,7 @@ class MembershipFactory(DjangoModelFactory):
     baseline_annual_cost = Decimal("120000.00")
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)

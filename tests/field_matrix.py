@@ -8,8 +8,9 @@ Personas who cannot read the row at all (401/403/404) are checked by the status 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tests.personas import World
@@ -26,6 +27,7 @@ class FieldRow:
     seen_by: frozenset[str]
     # For a list URL: picks the row to check from `results` (None: the URL is a detail).
     pick: Callable[[World, dict[str, Any]], bool] | None = None
+    # (`dataclasses.field` below: to mypy a bare `field` in this class is the str above.)
     # Personas expected to read the row at all (so a row that silently vanishes fails).
-    readers: frozenset[str] = field(default=frozenset())
-    setup: Callable[[World], Any] = field(default=lambda w: None)
+    readers: frozenset[str] = dataclasses.field(default=frozenset())
+    setup: Callable[[World], Any] = dataclasses.field(default=lambda w: None)

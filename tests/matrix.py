@@ -48,7 +48,8 @@ class Row:
     route: str
     url: Callable[[World], str]
     methods: dict[str, dict[str, int]]
-    body: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
+    # The JSON body: an object, or a list of them for a write of many at once.
+    body: Callable[[World], dict[str, Any] | list[dict[str, Any]]] = field(default=lambda w: {})
 
 
 def reference_rows(

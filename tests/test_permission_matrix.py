@@ -40,7 +40,7 @@ def collect_rows() -> list[Row]:
 ROWS = collect_rows()
 
 
-def _request(client: Client, method: str, url: str, body: dict[str, Any]):
+def _request(client: Client, method: str, url: str, body: dict[str, Any] | list[dict[str, Any]]):
     if method in ("GET", "DELETE"):
         return client.generic(method, url)
     return client.generic(method, url, data=json.dumps(body), content_type="application/json")

@@ -4,6 +4,7 @@ notice it may give and its alternatives) and a cluster's page (members and depar
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.utils import timezone
 from clusters import selectors
 from clusters.models import MembershipStatus
 from servicelevels.selectors import viable_alternative_counts
+from sharedsvc.models import User
 from web.selectors import cluster_departures, department_memberships
 
 # The messages a page shows instead of rows the user may not see.
@@ -27,7 +29,7 @@ CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.LEAVING)
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)  # signed in: login_required
     # A user's department and provider are set only for the roles that act for one (the
     # database checks it), so they say what the user acts for without asking the role.
     return render(
@@ -56,9 +58,11 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
         for membership in memberships:
             status = membership.status_on(today)
             if status == MembershipStatus.ACTIVE or (
-                status == MembershipStatus.LEAVING and membership.open_exit_request_id
+                # Annotated by `department_memberships`.
+                status == MembershipStatus.LEAVING and membership.open_exit_request_id  # type: ignore[attr-defined]
             ):
-                membership.earliest_leave_on = today + datetime.timedelta(
+                # Read by the template (not a field of the model).
+                membership.earliest_leave_on = today + datetime.timedelta(  # type: ignore[attr-defined]
                     days=membership.cluster.notice_days
                 )
                 leavable.append(membership)
@@ -70,7 +74,8 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
         counts = viable_alternative_counts(department_id=department.pk)
         for membership in memberships:
             if membership.status in CURRENT_STATUSES:
-                membership.viable_alternatives = counts.get(membership.cluster.code, 0)
+                # Read by the template (not a field of the model).
+                membership.viable_alternatives = counts.get(membership.cluster.code, 0)  # type: ignore[attr-defined]
                 current_memberships.append(membership)
     return render(
         request,
@@ -81,7 +86,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
             "sees_all": sees_all,
             "cannot_see_message": CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
             "partial_message": SOME_DEPARTMENT_MEMBERSHIPS,
-            "is_own": request.user.department_id == department.pk,
+            "is_own": cast(User, request.user).department_id == department.pk,
             "leavable": leavable,
             "current_memberships": current_memberships,
         },

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
@@ -7,9 +9,10 @@ from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Service
 from sharedsvc.api.fields import PeriodField
 from sharedsvc.api.gated import GatedFieldsMixin
+from sharedsvc.models import User
 from sharedsvc.periods import validate_fiscal_year
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class BudgetLineSerializer(serializers.ModelSerializer):
@@ -51,7 +54,9 @@ class CostPoolSerializer(serializers.ModelSerializer):
     cluster = code_of(Cluster)
     period = PeriodField()
     amount = serializers.DecimalField(min_value=0, **MONEY)
-    entered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    entered_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = CostPool
@@ -73,8 +78,12 @@ PRIVATE_TO_DEPARTMENT = ("clusters.view_department_private", "department")
 
 
 class ChargeSerializer(GatedFieldsMixin, serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    cluster: serializers.SlugRelatedField[Cluster] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     service = serializers.CharField(source="cluster.service.code", read_only=True)
     period = PeriodField(read_only=True)
     unfunded = serializers.BooleanField(
@@ -100,7 +109,9 @@ class ChargeSerializer(GatedFieldsMixin, serializers.ModelSerializer):
 class ChargebackRunSerializer(serializers.ModelSerializer):
     period = PeriodField(read_only=True)
     status = serializers.ChoiceField(choices=RunStatus.choices, read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ChargebackRun

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from clusters.models import (
@@ -77,7 +79,7 @@ class ProviderSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind", "host_department"]
         # DRF would turn the one-PSOA constraint into its own "provider with this kind
         # already exists."; the model's check (in the service) says what is wrong.
-        extra_kwargs = {"kind": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"kind": {"validators": []}}
 
 
 class ServiceSerializer(serializers.ModelSerializer):

@@ -11,6 +11,7 @@ from clusters.models import Cluster, Department, Standard
 from servicelevels.models import Measurement
 from servicelevels.selectors import RETURN_DAY
 from sharedsvc.api.fields import PeriodField
+from sharedsvc.models import User
 from sharedsvc.periods import next_month
 
 VALUE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4}
@@ -32,16 +33,22 @@ def is_late(measurement: Measurement) -> bool:
 class MeasurementSerializer(serializers.ModelSerializer):
     """One return, as the analysts read it."""
 
-    standard = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The standard's id.")
+    standard: serializers.PrimaryKeyRelatedField[Standard] = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The standard's id."
+    )
     standard_name = serializers.CharField(source="standard.name", read_only=True)
-    cluster = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cluster: serializers.SlugRelatedField[Cluster] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     period = PeriodField(read_only=True)
     value = serializers.DecimalField(read_only=True, **VALUE)
     met = serializers.BooleanField(
         read_only=True, help_text="Whether the value reaches the standard's target."
     )
-    submitted_by = serializers.SlugRelatedField(
+    submitted_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,

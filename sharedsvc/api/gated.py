@@ -27,7 +27,9 @@ def gate_object(instance: Any, path: str) -> Any:
     return obj
 
 
-class GatedFieldsMixin(serializers.Serializer):
+class GatedFieldsMixin(serializers.ModelSerializer):
+    """For a ModelSerializer: its `Meta.gated_fields` sit beside its `Meta.fields`."""
+
     def to_representation(self, instance: Any) -> Any:
         data = super().to_representation(instance)
         gated: dict[str, tuple[str, str]] = getattr(self.Meta, "gated_fields", {})

@@ -17,6 +17,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
+from rest_framework.schemas.inspectors import ViewInspector
 
 from sharedsvc.api.filters import DateTimeFromToRangeFilter, FilterSet
 from sharedsvc.api.schema import AutoSchema
@@ -38,7 +39,7 @@ class CSVUnpaginatedMixin:
     contract's errors (sharedsvc/api/schema.py).
     """
 
-    schema = AutoSchema()
+    schema: ViewInspector | None = AutoSchema()
 
     def paginate_queryset(self, queryset):
         if getattr(self.request.accepted_renderer, "format", None) == "csv":  # type: ignore[attr-defined]
@@ -89,10 +90,10 @@ AUDIT_FORBIDDEN = "Only analysts and administrators read the audit trail."
 def tracked_models() -> list[tuple[str, str]]:
     """The models with an audit trail, as `app_label.Model` (the `model` filter's choices)."""
     labels = {
-        model.pgh_tracked_model._meta.label
+        tracked._meta.label
         for model in apps.get_models()
         if issubclass(model, pghistory.models.Event)
-        and getattr(model, "pgh_tracked_model", None) is not None
+        and (tracked := getattr(model, "pgh_tracked_model", None)) is not None
     }
     return [(label, label) for label in sorted(labels)]
 

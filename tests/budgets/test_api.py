@@ -13,6 +13,7 @@ from typing import Any
 import pghistory.models
 import pytest
 from django.db import connection
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -107,7 +108,7 @@ def line_keys(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(f"{r['department']}/{r['service']}/{r['fiscal_year']}" for r in rows)
 
 
-def audit_actor(model: type, pk: int) -> int | None:
+def audit_actor(model: type[Model], pk: int) -> int | None:
     event = (
         pghistory.models.Events.objects.filter(pgh_obj_model=model._meta.label, pgh_obj_id=str(pk))
         .order_by("-pgh_created_at", "-pgh_id")

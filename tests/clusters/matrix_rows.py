@@ -27,7 +27,9 @@ def _spare_service(w: World) -> str:
 def _audit_event(w: World) -> str:
     import pghistory.models
 
-    return pghistory.models.Events.objects.order_by("pgh_created_at").first().pgh_slug
+    event = pghistory.models.Events.objects.order_by("pgh_created_at").first()
+    assert event is not None  # making the world is audited
+    return event.pgh_slug
 
 
 # Memberships: a department's people see their own and their clusters' co-members;

@@ -182,7 +182,7 @@ def test_membership_visibility(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_overlapping_memberships_leave_exactly_one():
+def test_simultaneous_overlapping_memberships_leave_exactly_one() -> None:
     """Two administrators add the same department to two clusters of one service at once."""
     from tests.factories import ProviderFactory, UserFactory
 

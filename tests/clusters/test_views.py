@@ -179,7 +179,7 @@ def test_cluster_without_members(world, client):
     assert CANNOT_SEE_CLUSTER_MEMBERS not in body
 
 
-def test_cluster_list_groups_every_cluster_by_service(world, client):
+def test_cluster_list_groups_every_cluster_by_service(world, client) -> None:
     response = page(client, world.manager, "/clusters/")
     body = html(response)
     groups = {g.service.code: [c.code for c in g.clusters] for g in response.context["groups"]}

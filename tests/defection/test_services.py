@@ -288,7 +288,7 @@ def test_a_move_is_charged_to_each_cluster_for_its_days(world, psoa_payroll_2):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_submissions_leave_exactly_one_request():
+def test_two_simultaneous_submissions_leave_exactly_one_request() -> None:
     from tests.personas import build_world
 
     world = build_world()

@@ -221,7 +221,7 @@ def test_reminders_go_once_to_undecided_seats_48_hours_before_closing(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_threads_voting_at_once_decide_exactly_once():
+def test_twenty_threads_voting_at_once_decide_exactly_once() -> None:
     from defection.models import Destination, Reason
     from defection.services import exit_request_submit
     from tests.governance.conftest import seat_holder

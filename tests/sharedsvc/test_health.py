@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 from rest_framework.decorators import api_view, permission_classes
@@ -102,7 +103,11 @@ def _broken(request):
     raise RuntimeError("a bug nobody foresaw")
 
 
-urlpatterns = [path("api/v1/broken/", _broken), path("broken/", lambda request: 1 / 0)]
+def _broken_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(1 / 0)  # the bug
+
+
+urlpatterns = [path("api/v1/broken/", _broken), path("broken/", _broken_page)]
 urlpatterns += site_urlpatterns
 handler500 = "sharedsvc.views.server_error"
 

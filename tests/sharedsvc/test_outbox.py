@@ -121,7 +121,7 @@ def test_backoff_doubles_up_to_an_hour():
     ]
 
 
-def test_two_dispatchers_at_once_never_hand_an_item_twice(transactional_db):
+def test_two_dispatchers_at_once_never_hand_an_item_twice(transactional_db) -> None:
     total = 60
     for i in range(total):
         OutboxItem.objects.create(key=f"race-{i}", task=HEARTBEAT)

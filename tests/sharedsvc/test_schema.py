@@ -23,12 +23,13 @@ from drf_spectacular.renderers import OpenApiJsonRenderer2
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from sharedsvc.api.docs import SchemaView
 from sharedsvc.wsgi import application
 
 
-def served_schema() -> schemathesis.openapi.OpenApiSchema:
+def served_schema() -> OpenApiSchema:
     """The schema the API serves (the view's own generator and renderer), called through
     the WSGI application. It is built in-process because the schema is for signed-in users
     and nobody can sign in while the tests are collected (there is no database yet)."""

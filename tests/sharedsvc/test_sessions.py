@@ -44,7 +44,7 @@ def get_at(client: Client, url: str, when: datetime.datetime, **extra):
         return client.get(url, **extra)
 
 
-def session_user_ids() -> list[str]:
+def session_user_ids() -> list[str | None]:
     return [s.get_decoded().get(SESSION_KEY) for s in Session.objects.all()]
 
 

@@ -130,7 +130,7 @@ def test_at_most_ten_live_tokens_and_expired_ones_do_not_count(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_creations_at_once_cannot_pass_the_limit_together(world):
+def test_two_creations_at_once_cannot_pass_the_limit_together(world) -> None:
     for n in range(9):
         api_token_create(actor=world.analyst, user=world.analyst, name=f"Live {n}")
     barrier = threading.Barrier(2)

@@ -23,7 +23,8 @@ def html(response) -> str:
 
 
 def signed_in_user_ids() -> set[str]:
-    return {s.get_decoded().get(SESSION_KEY) for s in Session.objects.all()} - {None}
+    decoded = (s.get_decoded() for s in Session.objects.all())
+    return {d[SESSION_KEY] for d in decoded if d.get(SESSION_KEY) is not None}
 
 
 # --- signing in and out ------------------------------------------------------------
