@@ -12,9 +12,7 @@ from typing import Any
 
 import pghistory.models
 import pytest
-from django.db import connection
 from django.db.models import Model
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets import services
@@ -34,6 +32,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.pages import count_queries
 from tests.personas import World
 
 API = "/api/v1"
@@ -952,13 +951,6 @@ def grow(world: World, n: int) -> None:
         make_pool(world, world.pay_psoa, "99.00", period=month)
         services.chargeback_run(actor=admin, period=month)
     UserFactory(username="q_extra", role="analyst")
-
-
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content[:300])
-    return len(ctx.captured_queries)
 
 
 # url -> (persona, pinned count). Token sign-in costs 1 query (the token with its user and

@@ -4,7 +4,6 @@ per role, with the database checked after every write."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 import re
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from budgets import forms, services, views
 from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
 from sharedsvc.periods import FISCAL_YEAR_INVALID, fiscal_year_of, format_period, next_month
 from tests.factories import ClusterFactory, DepartmentFactory, MembershipFactory, ServiceFactory
+from tests.pages import count_queries, html
 
 APRIL = datetime.date(2026, 4, 1)
 MAY = datetime.date(2026, 5, 1)
@@ -26,10 +26,6 @@ TODAY = timezone.localdate()
 THIS_MONTH = TODAY.replace(day=1)
 NEXT_MONTH = next_month(THIS_MONTH)
 CURRENT_FY = fiscal_year_of(TODAY)
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
 
 
 def signed_in(client: Client, user) -> Client:
@@ -836,13 +832,6 @@ def grow(world, n: int) -> None:
             )
     for month in months:
         services.chargeback_run(actor=world.administrator, period=month)
-
-
-def count_queries(client: Client, url: str, **headers) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(ctx.captured_queries)
 
 
 # Session sign-in costs 2 queries (session, user), the page header 1 more for everyone

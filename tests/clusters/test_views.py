@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 
 import pytest
 
@@ -15,6 +14,7 @@ from tests.factories import (
     StandardFactory,
     UserFactory,
 )
+from tests.pages import html
 from web.views import (
     CANNOT_SEE_CLUSTER_MEMBERS,
     CANNOT_SEE_DEPARTMENT_MEMBERSHIPS,
@@ -35,11 +35,6 @@ def page(client, user, url, status=200):
     response = client.get(url)
     assert response.status_code == status, response.content[:500]
     return response
-
-
-def html(response) -> str:
-    # Entities decoded, so that names such as "Citizens' Services" can be looked for.
-    return htmllib.unescape(response.content.decode())
 
 
 @pytest.mark.parametrize("url", PAGES)

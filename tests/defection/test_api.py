@@ -11,9 +11,7 @@ from typing import Any
 
 import pghistory.models
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets.models import CostPool
@@ -25,6 +23,7 @@ from defection.models import Destination, ExitRequest, ExitStatus, Reason
 from governance.models import Case, CaseStatus, Seat, Vote
 from sharedsvc.roles import Role
 from tests.factories import ClusterFactory, DepartmentFactory, MembershipFactory, UserFactory
+from tests.pages import count_queries
 
 URL = "/api/v1/exit-requests/"
 TODAY = timezone.localdate
@@ -604,13 +603,6 @@ def grow(world, n: int) -> None:
             destination=Destination.CLUSTER,
             to_cluster=other,
         )
-
-
-def count_queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(ctx.captured_queries)
 
 
 # url -> (persona, pinned count): session + user, then the list.

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 import datetime
-import html as htmllib
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,15 +24,10 @@ from defection import services
 from defection.models import Destination, ExitRequest, ExitStatus, Reason
 from notifications.models import Notification, NotificationKind
 from tests.notifications.support import celery_eager
+from tests.pages import text
 
 JUSTIFICATION = "Payroll errors every month; Technology Services quoted us less."
 URL = "/api/v1/exit-requests/"
-
-
-def text(response) -> str:
-    """The page's words, tags removed and whitespace collapsed."""
-    body = htmllib.unescape(response.content.decode())
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def moving_to_tech(world) -> ExitRequest:

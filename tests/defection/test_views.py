@@ -4,15 +4,12 @@ and the pending departures of a cluster; checked against the database."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets.services import cost_pool_create
@@ -26,6 +23,7 @@ from tests.factories import (
     DepartmentFactory,
     MembershipFactory,
 )
+from tests.pages import count_queries, html, text
 
 TODAY = timezone.localdate
 
@@ -36,15 +34,6 @@ def long_date(day: datetime.date) -> str:
 
 def earliest() -> datetime.date:
     return TODAY() + datetime.timedelta(days=90)
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
-
-
-def text(response) -> str:
-    """The page's words, tags dropped and whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html(response)).split())
 
 
 def as_user(user) -> Client:
@@ -781,13 +770,6 @@ def grow(world, n: int) -> None:
         )
 
 
-def count(client: Client, url: str, status: int = 200) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == status, (url, response.status_code)
-    return len(ctx.captured_queries)
-
-
 # Each page: the session sign-in (session, user), the named queries, the user's
 # department for the navigation and the header's count of unread notifications (last,
 # from the template).
@@ -825,14 +807,14 @@ def test_query_counts_do_not_grow(world, priced, page):
         if page == "check":
             client.post(url, answers())
             url = check_url(world.env_payroll)
-    small = count(client, url)
+    small = count_queries(client, url)
     grow(world, 4)
     if page == "detail":
         # A request made now carries the impact on 4 more members.
         later = submit(world, user=world.other_manager, department=world.env)
         assert len(later.impact["members"]) == len(request.impact["members"]) + 4
         url = f"/exit-requests/{later.pk}/"
-    large = count(client, url)
+    large = count_queries(client, url)
     assert small == large, f"{page}: {small} queries with little data, {large} with more"
     if PAGES[page] is not None:
         assert small == PAGES[page]

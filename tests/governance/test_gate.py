@@ -5,8 +5,6 @@ and its decision email only in part."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
-import re
 from decimal import Decimal
 
 import pytest
@@ -21,13 +19,9 @@ from sharedsvc.errors import Forbidden
 from sharedsvc.roles import Role
 from tests.factories import UserFactory
 from tests.notifications.support import celery_eager
+from tests.pages import text
 
 JUSTIFICATION = "Payroll errors every month for a year."  # the `case` fixture's
-
-
-def text(response) -> str:
-    body = htmllib.unescape(response.content.decode())
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def vote(user, case, choice, reason="Because."):

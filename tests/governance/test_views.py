@@ -4,14 +4,11 @@ Every vote through the form is checked in the database afterwards."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 import re
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clusters.models import Membership
@@ -23,15 +20,7 @@ from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Vote
 from sharedsvc.roles import Role
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.governance.conftest import seat_holder
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
-
-
-def text(response) -> str:
-    """The page's words, tags removed and whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html(response)).split())
+from tests.pages import count_queries, html, text
 
 
 def signed_in(client: Client, user) -> Client:
@@ -506,13 +495,6 @@ def test_cases_are_in_the_navigation_of_the_board_and_readers(world, client, per
 
 
 # --- query counts ---------------------------------------------------------------------------------
-
-
-def count_queries(client: Client, address: str, status: int = 200) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(address)
-    assert response.status_code == status, (address, response.status_code)
-    return len(ctx.captured_queries)
 
 
 def board_of(n: int, prefix: str) -> list:

@@ -8,13 +8,12 @@ import datetime
 import io
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind
 from notifications.services import notify
+from tests.pages import count_queries
 
 URL = "/api/v1/notifications/"
 
@@ -164,13 +163,6 @@ def test_signed_out_is_401(world, api, inbox):
     assert api.as_user(None).get(URL).status_code == 401
     assert api.as_user(None).post(f"{URL}read-all/").status_code == 401
     assert Notification.objects.filter(read_at__isnull=True).count() == 3
-
-
-def count_queries(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize(

@@ -5,25 +5,18 @@ count on every page."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 import re
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications import views
 from notifications.models import Notification, NotificationKind
 from notifications.services import notify
+from tests.pages import count_queries, text
 
 URL = "/notifications/"
-
-
-def text(response) -> str:
-    body = htmllib.unescape(response.content.decode())
-    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def tell(user, subject: str, *, link: str = "/exit-requests/", kind=NotificationKind.EXIT_NOTICE):
@@ -159,13 +152,6 @@ def test_the_inbox_is_paginated(world, client):
     ]
     assert 'aria-label="Page 2 of 2"' in response.content.decode()
     assert len(rows) == views.PER_PAGE + 3
-
-
-def count_queries(client: Client, address: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(address)
-    assert response.status_code == 200, (address, response.status_code)
-    return len(ctx.captured_queries)
 
 
 def test_the_inbox_runs_the_same_queries_at_two_sizes(world, client):

@@ -13,8 +13,6 @@ from typing import Any
 
 import pghistory.models
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from budgets.models import CostPool
@@ -49,6 +47,7 @@ from tests.factories import (
     StandardFactory,
     UserFactory,
 )
+from tests.pages import count_queries
 from tests.personas import World
 
 API = "/api/v1"
@@ -1132,13 +1131,6 @@ def grow(levels: Levels, n: int) -> None:
         _submit(w, levels.on_time, w.pay_psoa, w.env, month, "100")
         chargeback_run(actor=w.administrator, period=month)
     assert CostPool.objects.count() > 4
-
-
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content[:300])
-    return len(ctx.captured_queries)
 
 
 # url -> (persona, pinned count). Token sign-in costs 1 query (the token with its user and

@@ -5,7 +5,6 @@ performance and the overview; their query counts at two data sizes; the navigati
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 import re
 from decimal import Decimal
 
@@ -36,6 +35,7 @@ from tests.factories import (
     ServiceFactory,
     StandardFactory,
 )
+from tests.pages import count_queries, html, text
 
 TODAY = timezone.localdate()
 THIS_MONTH = TODAY.replace(day=1)
@@ -51,15 +51,6 @@ def months_back(n: int) -> datetime.date:
 
 
 M1, M2, M3, M4 = months_back(1), months_back(2), months_back(3), months_back(4)
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
-
-
-def text(response) -> str:
-    """The page's words, tags stripped and whitespace collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html(response)).split())
 
 
 def signed_in(client: Client, user) -> Client:
@@ -635,13 +626,6 @@ def grow(world, n: int) -> None:
         submit(world, world.lcs, month, "90")
 
 
-def count(client: Client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return len(ctx.captured_queries)
-
-
 # url -> (persona, pinned count). The navigation of a department's or provider's people
 # reads their department or provider (1 query: "nav"); the header counts the user's
 # unread notifications (1 query: "unread").
@@ -665,9 +649,9 @@ PAGES = {
 def test_query_count_does_not_grow(world, url):
     persona, pinned = PAGES[url]
     client = signed_in(Client(), getattr(world, persona))
-    small = count(client, url)
+    small = count_queries(client, url)
     grow(world, 4)
-    large = count(client, url)
+    large = count_queries(client, url)
     assert small == large, f"{url}: {small} queries with little data, {large} with more"
     assert small == pinned
 

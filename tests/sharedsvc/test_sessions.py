@@ -5,7 +5,6 @@ sharedsvc.account). The clock is moved with time-machine, never slept."""
 from __future__ import annotations
 
 import datetime
-import html as htmllib
 
 import pytest
 import time_machine
@@ -22,14 +21,11 @@ from sharedsvc.sessions import (
     max_age_signed_out_message,
 )
 from tests.factories import PASSWORD
+from tests.pages import html
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 NEW_PASSWORD = "a-quite-different-passphrase-9"
 DEPARTMENTS = "/api/v1/departments/"
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
 
 
 def sign_in(user, when: datetime.datetime = START) -> Client:

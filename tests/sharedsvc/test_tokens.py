@@ -29,7 +29,7 @@ from sharedsvc.tokens import (
     api_token_revoke,
     api_tokens_revoke_all,
 )
-from tests.queries import count_queries
+from tests.pages import count_queries
 
 PAGE = "/accounts/tokens/"
 NOW = datetime.datetime(2026, 12, 5, 10, 0, tzinfo=datetime.UTC)

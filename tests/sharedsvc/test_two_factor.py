@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import html
 import re
 
 import pytest
@@ -38,6 +37,7 @@ from sharedsvc.two_factor_views import (
     TWO_FACTOR_OFF,
 )
 from tests.factories import PASSWORD
+from tests.pages import html
 from tests.signing_in import (
     CODE,
     LOGIN,
@@ -53,10 +53,6 @@ SET_UP = "/accounts/two-factor/set-up/"
 RECOVERY = "/accounts/login/recovery-code/"
 SIGN_IN_SET_UP = "/accounts/login/set-up-two-factor/"
 TURN_OFF = "/accounts/two-factor/turn-off/"
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def page_codes(response) -> list[str]:
@@ -100,7 +96,7 @@ def test_a_manager_sets_it_up_from_their_account(world, client, clock, django_as
 
     refused = client.post(SET_UP, {"code": wrong_code(key)})
     assert refused.status_code == 200
-    assert WRONG_CODE in text(refused) and "govuk-error-summary" in text(refused)
+    assert WRONG_CODE in html(refused) and "govuk-error-summary" in html(refused)
     assert not TOTPDevice.objects.filter(user=world.manager).exists()
 
     answer = client.post(SET_UP, {"code": code_for_key(key)})
@@ -118,7 +114,7 @@ def test_a_manager_sets_it_up_from_their_account(world, client, clock, django_as
     with django_assert_num_queries(1):
         status = two_factor_status(world.manager)
     assert (status.on, status.recovery_codes_left, status.may_turn_off) == (True, 10, True)
-    assert "You have 10 unused recovery codes" in text(client.get("/accounts/"))
+    assert "You have 10 unused recovery codes" in html(client.get("/accounts/"))
     assert client.get(SET_UP)["Location"] == "/accounts/"
     assert kinds(world.manager) == [
         SignInKind.SIGNED_IN,
@@ -139,7 +135,7 @@ def test_a_right_code_signs_in_a_wrong_or_reused_one_does_not(world, client, clo
     assert not signed_in(client)
 
     wrong = client.post(CODE, {"code": wrong_code(world.manager)})
-    assert wrong.status_code == 200 and WRONG_CODE in text(wrong)
+    assert wrong.status_code == 200 and WRONG_CODE in html(wrong)
     assert not signed_in(client)
     assert AccessAttempt.objects.get(username=world.manager.username).failures_since_start == 1
 
@@ -155,7 +151,7 @@ def test_a_right_code_signs_in_a_wrong_or_reused_one_does_not(world, client, clo
     again = Client()
     password_step(again, world.manager)
     reused = again.post(CODE, {"code": code})
-    assert WRONG_CODE in text(reused) and not signed_in(again)
+    assert WRONG_CODE in html(reused) and not signed_in(again)
     assert kinds(world.manager)[2:] == [
         SignInKind.TWO_FACTOR_FAILED,
         SignInKind.SIGNED_IN,
@@ -189,7 +185,7 @@ def test_a_recovery_code_works_once_and_new_codes_replace_the_old(world, client,
     again = Client()
     password_step(again, world.manager)
     refused = again.post(RECOVERY, {"code": codes[0]})
-    assert WRONG_RECOVERY_CODE in text(refused) and not signed_in(again)
+    assert WRONG_RECOVERY_CODE in html(refused) and not signed_in(again)
 
     renewed = client.post("/accounts/two-factor/recovery-codes/")
     assert renewed.status_code == 200
@@ -237,7 +233,7 @@ def test_a_manager_turns_it_off_with_a_current_code(world, client, clock):
     clock.shift(60)
     client.force_login(world.manager)
     refused = client.post(TURN_OFF, {"code": wrong_code(world.manager)})
-    assert refused.status_code == 200 and WRONG_CODE in text(refused)
+    assert refused.status_code == 200 and WRONG_CODE in html(refused)
     assert TOTPDevice.objects.filter(user=world.manager).exists()
     # A signed-in person's wrong code is recorded, not counted toward the lockout.
     assert not AccessAttempt.objects.exists()
@@ -245,7 +241,7 @@ def test_a_manager_turns_it_off_with_a_current_code(world, client, clock):
     clock.shift(2)
     done = client.post(TURN_OFF, {"code": app_code(world.manager)})
     assert done["Location"] == "/accounts/"
-    assert TWO_FACTOR_OFF in text(client.get("/accounts/"))
+    assert TWO_FACTOR_OFF in html(client.get("/accounts/"))
     assert not TOTPDevice.objects.filter(user=world.manager).exists()
     assert not StaticToken.objects.filter(device__user=world.manager).exists()
     assert kinds(world.manager)[-2:] == [
@@ -269,7 +265,7 @@ def test_a_pending_sign_in_reaches_nothing_and_expires(world, client, clock):
     expired = client.post(CODE, {"code": app_code(world.manager)})
     assert expired["Location"] == LOGIN
     assert not signed_in(client) and PENDING not in client.session
-    assert SIGN_IN_TIMED_OUT in text(client.get(LOGIN))
+    assert SIGN_IN_TIMED_OUT in html(client.get(LOGIN))
     assert not SignInEvent.objects.filter(kind=SignInKind.SIGNED_IN).exists()
 
 
@@ -301,14 +297,14 @@ def test_wrong_codes_end_the_pending_sign_in_then_lock_the_username(world, clien
         response = client.post(CODE, {"code": wrong})
     assert response["Location"] == LOGIN
     assert PENDING not in client.session
-    assert TOO_MANY_WRONG_CODES in text(client.get(LOGIN))
+    assert TOO_MANY_WRONG_CODES in html(client.get(LOGIN))
 
     assert password_step(client, world.manager)["Location"] == CODE
     for n in range(3, 5):
         clock.shift(2**n)
         response = client.post(CODE, {"code": wrong})
     assert response.status_code == 429
-    assert locked_out_message() in text(response)
+    assert locked_out_message() in html(response)
     assert PENDING not in client.session
     attempt = AccessAttempt.objects.get(username=world.manager.username)
     assert attempt.failures_since_start == 5

@@ -13,13 +13,10 @@ from django.template.loader import render_to_string
 from sharedsvc.models import User
 from sharedsvc.views import ENTER_PASSWORD, ENTER_USERNAME, INVALID_LOGIN
 from tests.factories import PASSWORD
+from tests.pages import html
 
 LOGIN = "/accounts/login/"
 LOGOUT = "/accounts/logout/"
-
-
-def html(response) -> str:
-    return htmllib.unescape(response.content.decode())
 
 
 def signed_in_user_ids() -> set[str]:
