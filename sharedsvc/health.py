@@ -41,7 +41,8 @@ def readiness_checks() -> list[tuple[type, dict[str, Any]]]:
             )
         )
         # A worker on the same network answers a ping well within a second.
-        checks.append((Ping, {"app": celery_app, "timeout": datetime.timedelta(seconds=1)}))
+        timeout = datetime.timedelta(seconds=settings.READINESS_PING_SECONDS)
+        checks.append((Ping, {"app": celery_app, "timeout": timeout}))
     return checks
 
 

@@ -38,6 +38,7 @@ def own_redis(settings):
     server = RedisServer()
     server.start()
     settings.REDIS_URL = server.url
+    settings.READINESS_PING_SECONDS = 1.0
     settings.CACHES = {
         "default": {
             "BACKEND": "sharedsvc.cache.DegradingRedisCache",
