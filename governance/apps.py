@@ -9,6 +9,9 @@ class GovernanceConfig(AppConfig):
         # Imported here, not at the top: apps.py loads before any model may be imported
         # (Django's documented place for start-up wiring, not a dodged cycle).
         from defection.board import register_board
+        from governance.exits import EXIT_SUBJECT
         from governance.services import BOARD
+        from governance.subjects import register_subject
 
         register_board(BOARD)
+        register_subject(EXIT_SUBJECT)

@@ -7,7 +7,7 @@ from django import forms
 
 from clusters.filters import by_code
 from clusters.models import Cluster, Department
-from governance.models import Case, CaseStatus, Choice, Vote
+from governance.models import Case, CaseKind, CaseStatus, Choice, Vote
 from sharedsvc.api.filters import DateTimeFromToRangeFilter, FilterSet
 
 BIGINT_MAX = 2**63 - 1  # ids are bigints: a larger number would fail in the database
@@ -25,6 +25,9 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class CaseFilter(FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=CaseKind.choices, help_text="What the board is asked: exit, programme or pilot."
+    )
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     department = by_code(
         Department,
@@ -47,7 +50,7 @@ class CaseFilter(FilterSet):
 
     class Meta:
         model = Case
-        fields = ["status", "department", "cluster", "exit_request"]
+        fields = ["kind", "status", "department", "cluster", "exit_request"]
 
 
 class VoteFilter(FilterSet):

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from clusters.models import Department
 from clusters.rules import board_seat_departments
 from defection.models import EVERY_ROW, NO_ROW, ExitRequest, exit_request_whole_condition
+from governance.subjects import registered_kinds, subject_for, subject_of
 from sharedsvc.audit import tracked
 
 REASON_MAX_LENGTH = 2000
@@ -22,6 +23,14 @@ class CaseStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class CaseKind(models.TextChoices):
+    """What the board is asked: an exit request, a programme, or a pilot's future."""
+
+    EXIT = "exit", "Exit request"
+    PROGRAMME = "programme", "Programme"
+    PILOT = "pilot", "Pilot decision"
+
+
 class Choice(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"
@@ -30,13 +39,17 @@ class Choice(models.TextChoices):
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
-        """A case is seen with its exit request (`ExitRequest.objects.visible_to`): the
+        """Each kind of case is seen by whom its subject says (`governance.subjects`). An
+        exit case is seen with its exit request (`ExitRequest.objects.visible_to`): the
         board's seat holders (the seat, not the role), the parties (the department, the
         current and the proposed provider), the cluster's current members, analysts and
         administrators."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
-        return self.filter(exit_request__in=ExitRequest.objects.visible_to(user))
+        condition = NO_ROW
+        for kind in registered_kinds():
+            condition |= Q(kind=kind) & subject_for(kind).visible(user)
+        return self.filter(condition)
 
     def with_votes_shown(self, user) -> CaseQuerySet:
         """`votes_shown`: may this user see the other seats' votes and the tally? Read by
@@ -74,10 +87,18 @@ class CaseQuerySet(models.QuerySet):
 
 @tracked()
 class Case(models.Model):
-    """A department's case to the board for leaving to a provider other than the PSOA."""
+    """A question to the board: an exit request (a department leaving to a provider other
+    than the PSOA), a programme, or a pilot's future. What it is about, and what its
+    decision does, is its subject's (`governance.subjects`)."""
 
+    kind = models.CharField(max_length=16, choices=CaseKind.choices, default=CaseKind.EXIT)
     exit_request = models.OneToOneField(
-        ExitRequest, on_delete=models.PROTECT, related_name="board_case"
+        ExitRequest,
+        on_delete=models.PROTECT,
+        related_name="board_case",
+        null=True,
+        blank=True,
+        help_text="The exit request of a case of kind exit; none for the other kinds.",
     )
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     opened_at = models.DateTimeField()
@@ -96,6 +117,12 @@ class Case(models.Model):
                 violation_error_message="A case closes after it opens.",
             ),
             models.CheckConstraint(
+                name="case_exit_request_iff_exit",
+                condition=(Q(kind=CaseKind.EXIT) & Q(exit_request__isnull=False))
+                | (~Q(kind=CaseKind.EXIT) & Q(exit_request__isnull=True)),
+                violation_error_message="An exit case has its exit request; no other case has one.",
+            ),
+            models.CheckConstraint(
                 name="case_decided_iff_closed",
                 condition=(Q(status=CaseStatus.OPEN) & Q(decided_at__isnull=True))
                 | (~Q(status=CaseStatus.OPEN) & Q(decided_at__isnull=False)),
@@ -104,7 +131,7 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Case {self.pk}: {self.exit_request.department.code} leaving {self.exit_request.from_cluster.code}"
+        return f"Case {self.pk}: {subject_of(self).title(self)}"
 
     @property
     def is_open(self) -> bool:

@@ -12,20 +12,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Department
-from defection.models import ExitRequest, ExitStatus
-from defection.services import (
-    describe,
-    exit_request_approve,
-    exit_request_close,
-    notify_readers,
+from defection.models import ExitRequest
+from governance.models import (
+    REASON_MAX_LENGTH,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Choice,
+    RecusalReason,
+    Seat,
+    Vote,
 )
-from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Seat, Vote
 from governance.rules import seat_department_ids
 from governance.selectors import case_tally, describe_decision
+from governance.subjects import subject_of
 from notifications.models import NotificationKind
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict, Forbidden
-from sharedsvc.models import User
 from sharedsvc.services import validated_save
 
 CASE_CLOSED = "This case is {status}; votes closed at its decision."
@@ -41,33 +44,28 @@ def case_duration() -> datetime.timedelta:
     return datetime.timedelta(days=getattr(settings, "BOARD_CASE_DAYS", 14))
 
 
-def _parties(exit_request: ExitRequest) -> dict[int, list[str]]:
-    """Departments that are parties to the case, with why."""
-    parties: dict[int, list[str]] = {exit_request.department_id: [RecusalReason.REQUESTER]}
-    current_host = exit_request.from_cluster.provider.host_department_id
-    if current_host:
-        parties.setdefault(current_host, []).append(RecusalReason.CURRENT_PROVIDER_HOST)
-    proposed = (
-        exit_request.to_cluster.provider if exit_request.to_cluster else exit_request.to_provider
-    )
-    if proposed is not None and proposed.host_department_id:
-        parties.setdefault(proposed.host_department_id, []).append(
-            RecusalReason.PROPOSED_PROVIDER_HOST
-        )
-    return parties
-
-
 def case_open(
     *, actor: Any, exit_request: ExitRequest, now: datetime.datetime | None = None
 ) -> Case:
     """Open the board case of a `pending_board` request; the seats are fixed now."""
+    return case_open_of(
+        actor=actor,
+        case=Case(kind=CaseKind.EXIT, exit_request=exit_request),
+        now=now,
+    )
+
+
+def case_open_of(*, actor: Any, case: Case, now: datetime.datetime | None = None) -> Case:
+    """Open `case` (unsaved, its kind and subject set): the seats are fixed now, the
+    parties' seats recused as its subject says, and the eligible seats told. The caller
+    links a subject held elsewhere (a programme, a pilot) in the same transaction."""
     now = now or timezone.now()
+    subject = subject_of(case)
     with transaction.atomic(), audit_context(actor=actor):
-        case = validated_save(
-            Case(exit_request=exit_request, opened_at=now, closes_at=now + case_duration()),
-            actor=actor,
-        )
-        parties = _parties(exit_request)
+        case.opened_at = now
+        case.closes_at = now + case_duration()
+        case = validated_save(case, actor=actor)
+        parties = subject.parties(case)
         board = Department.objects.filter(active=True, is_main=True, deputy_minister__isnull=False)
         Seat.objects.bulk_create(
             [
@@ -83,14 +81,13 @@ def case_open(
         seats = Seat.objects.filter(case=case, recused=False).select_related(
             "department__deputy_minister"
         )
-        notify_readers(
-            exit_request,
+        subject.notify(
+            case,
             # Each seat was just given to a department with a deputy minister.
             [dm for seat in seats if (dm := seat.department.deputy_minister) is not None],
-            subject=f"Board case opened: {exit_request.department.code} asks to leave {exit_request.from_cluster.code}",
+            subject=f"Board case opened: {subject.title(case)}",
             kind=NotificationKind.CASE_OPENED,
             link=reverse("governance:case", args=[case.pk]),
-            body=_case_text(case),
             footer=f"\nVoting closes {timezone.localtime(case.closes_at):%d %B %Y %H:%M}.",
         )
     return case
@@ -158,6 +155,8 @@ def _seat_of(actor: Any, case: Case) -> Seat:
 
 
 def _decide(case: Case, *, tally, actor: Any, now: datetime.datetime) -> None:
+    """Close the case by its tally, then let its subject act on the decision and tell
+    the parties (`governance.subjects`)."""
     if not tally.has_quorum:
         status = CaseStatus.LAPSED
     else:
@@ -166,17 +165,16 @@ def _decide(case: Case, *, tally, actor: Any, now: datetime.datetime) -> None:
     case.decided_at = now
     case.decision_rule = describe_decision(status, tally)
     validated_save(case, actor=actor)
-    request = case.exit_request
-    if status == CaseStatus.APPROVED:
-        exit_request_approve(actor=actor, exit_request=request, decided_on=timezone.localdate(now))
-    else:
-        exit_request_close(
-            actor=actor,
-            exit_request=request,
-            status=ExitStatus.LAPSED if status == CaseStatus.LAPSED else ExitStatus.REJECTED,
-        )
-    request.refresh_from_db()
-    _tell_parties(case, request)
+    subject = subject_of(case)
+    subject.decided(case, actor=actor, now=now)
+    subject.notify(
+        case,
+        subject.recipients_of_decision(case),
+        subject=f"Board decision on case {case.pk}: {case.get_status_display().lower()}",
+        kind=NotificationKind.CASE_DECIDED,
+        link=reverse("governance:case", args=[case.pk]),
+        footer=f"\n{case.decision_rule}",
+    )
 
 
 def case_close_due(*, actor: Any = None, as_of: datetime.datetime | None = None) -> list[Case]:
@@ -230,49 +228,16 @@ def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = 
             locked.save(update_fields=["reminded_at"])
             dm = seat.department.deputy_minister
             if dm is not None:
-                notify_readers(
-                    seat.case.exit_request,
+                subject_of(seat.case).notify(
+                    seat.case,
                     [dm],
                     subject=f"Reminder: your vote on case {seat.case_id} closes soon",
                     kind=NotificationKind.CASE_REMINDER,
                     link=reverse("governance:case", args=[seat.case_id]),
-                    body=_case_text(seat.case),
                     footer=f"\nVoting closes {timezone.localtime(seat.case.closes_at):%d %B %Y %H:%M}.",
                 )
             sent += 1
     return sent
-
-
-def _tell_parties(case: Case, request: ExitRequest) -> None:
-    """The requester and both providers hear the decision, each as much of the request as
-    they may read (the destination provider: in part)."""
-    providers = [request.from_cluster.provider_id]
-    proposed = request.to_cluster.provider_id if request.to_cluster else request.to_provider_id
-    if proposed:
-        providers.append(proposed)
-    recipients = User.objects.filter(
-        is_active=True, department_id=request.department_id
-    ) | User.objects.filter(is_active=True, provider_id__in=providers)
-    if request.requested_by is not None:
-        recipients = recipients | User.objects.filter(pk=request.requested_by.pk)
-    notify_readers(
-        request,
-        recipients.distinct(),
-        subject=f"Board decision on case {case.pk}: {case.get_status_display().lower()}",
-        kind=NotificationKind.CASE_DECIDED,
-        link=reverse("governance:case", args=[case.pk]),
-        body=_case_text(case),
-        footer=f"\n{case.decision_rule}",
-    )
-
-
-def _case_text(case: Case):
-    """The case in words, whole or in part: a body for `notify_readers`."""
-
-    def body(request: ExitRequest, *, whole: bool) -> str:
-        return f"Case {case.pk}.\n" + describe(request, whole=whole)
-
-    return body
 
 
 class GovernanceBoard:

@@ -341,27 +341,13 @@ def _case_page(
     votes = list(case.votes.all())
     # The votes are shown together or not at all (the same rule as the API's tally).
     votes_shown = user.has_perm("governance.view_case_votes", case)
-    seen_whole = user.has_perm("defection.view_exitrequest_whole", case.exit_request)
     tally = case_tally(case)
-    shows_evidence = seen_whole and case.exit_request.reason == Reason.SERVICE_QUALITY
     return render(
         request,
         "governance/case_detail.html",
         {
             "case": case,
-            "exit_request": case.exit_request,
-            "seen_whole": seen_whole,
-            "seen_in_part_message": SEEN_IN_PART,
-            "impact": exit_impact_view(case.exit_request.impact if seen_whole else None),
-            "shows_evidence": shows_evidence,
-            "breaches": (
-                persistent_breaches(
-                    cluster_id=case.exit_request.from_cluster_id,
-                    department_id=case.exit_request.department_id,
-                )
-                if shows_evidence
-                else []
-            ),
+            **_exit_context(user, case, with_evidence=True),
             "eligible": [s for s in seats if not s.recused],
             "recused": [(s, recusal_labels(s)) for s in seats if s.recused],
             "quorum": tally.quorum,
@@ -372,10 +358,35 @@ def _case_page(
             "votes": votes if votes_shown else [],
             "tally": tally if votes_shown else None,
             "votes_hidden_message": VOTES_HIDDEN,
-            "exit_request_url": f"/exit-requests/{case.exit_request_id}/",
         },
         status=status,
     )
+
+
+def _exit_context(user: Any, case: Case, *, with_evidence: bool = False) -> dict[str, Any]:
+    """What a case's pages show of an exit case's request: whole or in part, as
+    `defection.view_exitrequest_whole` says, with its impact and, on the case page, the
+    breaches behind a departure for service quality. Nothing for other kinds of case."""
+    exit_request = case.exit_request
+    if exit_request is None:
+        return {}
+    seen_whole = user.has_perm("defection.view_exitrequest_whole", exit_request)
+    shows_evidence = with_evidence and seen_whole and exit_request.reason == Reason.SERVICE_QUALITY
+    return {
+        "exit_request": exit_request,
+        "exit_request_url": f"/exit-requests/{exit_request.pk}/",
+        "seen_whole": seen_whole,
+        "seen_in_part_message": SEEN_IN_PART,
+        "impact": exit_impact_view(exit_request.impact if seen_whole else None),
+        "shows_evidence": shows_evidence,
+        "breaches": (
+            persistent_breaches(
+                cluster_id=exit_request.from_cluster_id, department_id=exit_request.department_id
+            )
+            if shows_evidence
+            else []
+        ),
+    }
 
 
 # The decision record -----------------------------------------------------------------------
@@ -402,20 +413,16 @@ def case_decision(request: HttpRequest, pk: int) -> HttpResponse:
     seats = list(case.seats.all())
     votes = list(case.votes.all())
     voted = {v.department_id for v in votes}
-    seen_whole = user.has_perm("defection.view_exitrequest_whole", case.exit_request)
     return render(
         request,
         "governance/case_decision.html",
         {
             "case": case,
-            "exit_request": case.exit_request,
-            "seen_whole": seen_whole,
-            "seen_in_part_message": SEEN_IN_PART,
+            **_exit_context(user, case),
             "votes": votes,
             "tally": case_tally(case),
             "eligible": [s for s in seats if not s.recused],
             "recused": [(s, recusal_labels(s)) for s in seats if s.recused],
             "not_voted": [s for s in seats if not s.recused and s.department_id not in voted],
-            "impact": exit_impact_view(case.exit_request.impact if seen_whole else None),
         },
     )

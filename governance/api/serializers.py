@@ -3,7 +3,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.models import REASON_MAX_LENGTH, Case, CaseStatus, Choice, RecusalReason, Vote
+from governance.models import (
+    REASON_MAX_LENGTH,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Choice,
+    RecusalReason,
+    Vote,
+)
 from governance.selectors import case_tally
 from governance.services import REASON_TOO_LONG, UNKNOWN_CHOICE
 from sharedsvc.api.gated import GatedFieldsMixin
@@ -34,10 +42,17 @@ class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
     """A board case. Needs `seats` (with departments) and `votes` prefetched, and
     `with_votes_shown(user)`: the tally is gated by `governance.view_case_votes`."""
 
+    kind = serializers.ChoiceField(
+        choices=CaseKind.choices,
+        read_only=True,
+        help_text="What the board is asked: an exit request, a programme or a pilot's future.",
+    )
     department = serializers.CharField(
         source="exit_request.department.code",
         read_only=True,
-        help_text="The department that asks to leave.",
+        allow_null=True,
+        default=None,
+        help_text="The department that asks to leave (exit cases; null for the others).",
     )
     status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
     eligible = serializers.SerializerMethodField(help_text="Codes of the seats that vote.")
@@ -52,6 +67,7 @@ class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
         model = Case
         fields = [
             "id",
+            "kind",
             "exit_request",
             "department",
             "status",

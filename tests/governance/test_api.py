@@ -68,6 +68,7 @@ def test_a_case_shows_its_seats_quorum_and_tally(world, api, case):
     data = read_case(api, case, world.analyst)
     assert data == {
         "id": case.pk,
+        "kind": "exit",
         "exit_request": case.exit_request_id,
         "department": "LCS",
         "status": "open",
@@ -486,6 +487,8 @@ def test_bad_vote_filters_are_400(world, api, params, field):
     [
         ({"status": "open"}, ["case", "other"]),
         ({"status": "approved"}, []),
+        ({"kind": "exit"}, ["case", "other"]),
+        ({"kind": "programme"}, []),
         ({"department": "ENV"}, ["other"]),
         ({"department": "LCS"}, ["case"]),
         ({"cluster": "PAY-PSOA"}, ["case", "other"]),
@@ -514,6 +517,7 @@ def test_case_filters(world, api, two_cases, params, expected):
     ("params", "field"),
     [
         ({"status": "pending"}, "status"),
+        ({"kind": "vote"}, "kind"),
         ({"department": f"LCS{NUL}"}, "department"),
         ({"exit_request": "abc"}, "exit_request"),
         ({"opened_at_after": "2026-13-01T00:00"}, "opened_at"),

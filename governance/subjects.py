@@ -1,0 +1,88 @@
+"""What a board case is about, and what its decision does: one entry per kind of case.
+
+Seats, quorum, the tie rule, early close, lapse at `closes_at` and reminders are the same
+for every case (`governance.services`). What differs with the subject is said here, once
+per kind, and nowhere else:
+
+- `parties(case)`: the departments whose seats are recused, each with why;
+- `visible(user)`: a `Q` on the cases of the kind that this user may read (the subject's
+  own gate; `Case.objects.visible_to` joins them);
+- `notify(case, recipients, ...)`: tell people of the case, each as much of the subject as
+  they may read;
+- `decided(case, actor, now)`: what the decision does, in the transaction that reaches it;
+- `title(case)`: the case in a few words.
+
+The exit subject is the governance app's own. An app above it that brings the board
+another kind of question registers that kind's subject when Django starts
+(`register_subject` in its `AppConfig.ready`), so the board does not import the apps that
+ask it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from governance.models import Case
+    from sharedsvc.models import User
+
+UNKNOWN_KIND = "No subject is registered for board cases of kind {kind!r}."
+
+
+class Subject(Protocol):
+    kind: str
+
+    def parties(self, case: Case) -> dict[int, list[str]]:
+        """Department id -> the reasons its seat is recused on this case."""
+
+    def visible(self, user: Any) -> Q:
+        """The cases of this kind that a signed-in, active user may read."""
+
+    def notify(
+        self,
+        case: Case,
+        recipients: Iterable[User],
+        *,
+        subject: str,
+        kind: str,
+        link: str,
+        footer: str = "",
+    ) -> None:
+        """Tell each recipient of the case, with what they may read of its subject."""
+
+    def recipients_of_decision(self, case: Case) -> Iterable[User]:
+        """Who hears the decision, beside the seats."""
+
+    def decided(self, case: Case, *, actor: Any, now: datetime.datetime) -> None:
+        """The case was just decided (approved, rejected or lapsed): act on it."""
+
+    def title(self, case: Case) -> str:
+        """The case in a few words, e.g. 'LCS asks to leave PAY-PSOA'."""
+
+
+_subjects: dict[str, Subject] = {}
+
+
+def register_subject(subject: Subject) -> None:
+    """Register the subject of one kind of case (registering a kind again replaces it)."""
+    _subjects[subject.kind] = subject
+
+
+def subject_of(case: Case) -> Subject:
+    return subject_for(case.kind)
+
+
+def subject_for(kind: str) -> Subject:
+    try:
+        return _subjects[kind]
+    except KeyError:
+        raise ImproperlyConfigured(UNKNOWN_KIND.format(kind=kind)) from None
+
+
+def registered_kinds() -> list[str]:
+    return list(_subjects)
