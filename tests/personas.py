@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model
+from factory.django import DjangoModelFactory
 
 from clusters.models import Cluster, Department, Membership, Provider, ProviderKind, Service
 from sharedsvc.models import User
@@ -66,49 +70,76 @@ class World:
         }
 
 
+T = TypeVar("T", bound=Model)
+
+
+def new(factory: type[DjangoModelFactory[T]], **fields: Any) -> T:
+    """One row of the world, inserted. The world is made on an empty database, so the
+    factories' get-or-create (a SELECT, and a savepoint around the INSERT) has nothing to
+    find: it was two thirds of the world's 105 queries, and the world is made for most
+    tests of the suite."""
+    instance = factory.build(**fields)
+    instance.save()
+    return instance
+
+
 def build_world() -> World:
-    lcs = DepartmentFactory(code="LCS", name="Labour and Citizens' Services", is_main=True)
-    env = DepartmentFactory(code="ENV", name="Environment", is_main=True)
-    fin = DepartmentFactory(code="FIN", name="Finance", is_main=True)
-    tech = DepartmentFactory(code="TECH", name="Technology", is_main=True)
-    psoa = ProviderFactory(
+    lcs = new(DepartmentFactory, code="LCS", name="Labour and Citizens' Services", is_main=True)
+    env = new(DepartmentFactory, code="ENV", name="Environment", is_main=True)
+    fin = new(DepartmentFactory, code="FIN", name="Finance", is_main=True)
+    tech = new(DepartmentFactory, code="TECH", name="Technology", is_main=True)
+    psoa = new(
+        ProviderFactory,
         code="PSOA",
         name="Public Service Operations Agency",
         kind=ProviderKind.PSOA,
         host_department=fin,
     )
-    tech_provider = ProviderFactory(
+    tech_provider = new(
+        ProviderFactory,
         code="TECHSVC",
         name="Technology Services",
         kind=ProviderKind.DEPARTMENT,
         host_department=tech,
     )
-    outside = ProviderFactory(code="ACME", name="Acme Outsourcing", kind=ProviderKind.EXTERNAL)
-    payroll = ServiceFactory(code="PAY", name="Payroll", category="payroll")
-    it = ServiceFactory(code="IT", name="Desktop IT", category="it", charging_unit="device")
-    StandardFactory(service=payroll, name="Paid on time", unit="%", target="99.5")
-    StandardFactory(service=it, name="Tickets resolved in 2 days", unit="%", target="90")
-    pay_psoa = ClusterFactory(code="PAY-PSOA", name="PSOA Payroll", service=payroll, provider=psoa)
-    pay_tech = ClusterFactory(
-        code="PAY-TECH", name="Technology Payroll", service=payroll, provider=tech_provider
+    outside = new(ProviderFactory, code="ACME", name="Acme Outsourcing", kind=ProviderKind.EXTERNAL)
+    payroll = new(ServiceFactory, code="PAY", name="Payroll", category="payroll")
+    it = new(ServiceFactory, code="IT", name="Desktop IT", category="it", charging_unit="device")
+    new(StandardFactory, service=payroll, name="Paid on time", unit="%", target="99.5")
+    new(StandardFactory, service=it, name="Tickets resolved in 2 days", unit="%", target="90")
+    pay_psoa = new(
+        ClusterFactory, code="PAY-PSOA", name="PSOA Payroll", service=payroll, provider=psoa
     )
-    it_tech = ClusterFactory(
-        code="IT-TECH", name="Technology Desktop", service=it, provider=tech_provider
+    pay_tech = new(
+        ClusterFactory,
+        code="PAY-TECH",
+        name="Technology Payroll",
+        service=payroll,
+        provider=tech_provider,
+    )
+    it_tech = new(
+        ClusterFactory,
+        code="IT-TECH",
+        name="Technology Desktop",
+        service=it,
+        provider=tech_provider,
     )
     start = datetime.date(2025, 4, 1)
-    lcs_payroll = MembershipFactory(
-        department=lcs, cluster=pay_psoa, joined_on=start, usage_units=400
+    lcs_payroll = new(
+        MembershipFactory, department=lcs, cluster=pay_psoa, joined_on=start, usage_units=400
     )
-    env_payroll = MembershipFactory(
-        department=env, cluster=pay_psoa, joined_on=start, usage_units=300
+    env_payroll = new(
+        MembershipFactory, department=env, cluster=pay_psoa, joined_on=start, usage_units=300
     )
-    tech_payroll = MembershipFactory(
-        department=tech, cluster=pay_tech, joined_on=start, usage_units=200
+    tech_payroll = new(
+        MembershipFactory, department=tech, cluster=pay_tech, joined_on=start, usage_units=200
     )
-    lcs_it = MembershipFactory(department=lcs, cluster=it_tech, joined_on=start, usage_units=350)
+    lcs_it = new(
+        MembershipFactory, department=lcs, cluster=it_tech, joined_on=start, usage_units=350
+    )
 
-    dm = UserFactory(username="dm_lcs", role=Role.DEPUTY_MINISTER, department=lcs)
-    fin_dm = UserFactory(username="dm_fin", role=Role.DEPUTY_MINISTER, department=fin)
+    dm = new(UserFactory, username="dm_lcs", role=Role.DEPUTY_MINISTER, department=lcs)
+    fin_dm = new(UserFactory, username="dm_fin", role=Role.DEPUTY_MINISTER, department=fin)
     lcs.deputy_minister = dm
     lcs.save()
     fin.deputy_minister = fin_dm
@@ -130,17 +161,21 @@ def build_world() -> World:
         env_payroll=env_payroll,
         tech_payroll=tech_payroll,
         lcs_it=lcs_it,
-        administrator=UserFactory(
-            username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True
+        administrator=new(
+            UserFactory, username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True
         ),
-        analyst=UserFactory(username="analyst", role=Role.ANALYST),
-        manager=UserFactory(username="mgr_lcs", role=Role.DEPARTMENT_MANAGER, department=lcs),
-        other_manager=UserFactory(username="mgr_env", role=Role.DEPARTMENT_MANAGER, department=env),
+        analyst=new(UserFactory, username="analyst", role=Role.ANALYST),
+        manager=new(UserFactory, username="mgr_lcs", role=Role.DEPARTMENT_MANAGER, department=lcs),
+        other_manager=new(
+            UserFactory, username="mgr_env", role=Role.DEPARTMENT_MANAGER, department=env
+        ),
         deputy_minister=dm,
         recused_deputy_minister=fin_dm,
-        provider_manager=UserFactory(username="pm_psoa", role=Role.PROVIDER_MANAGER, provider=psoa),
-        other_provider_manager=UserFactory(
-            username="pm_tech", role=Role.PROVIDER_MANAGER, provider=tech_provider
+        provider_manager=new(
+            UserFactory, username="pm_psoa", role=Role.PROVIDER_MANAGER, provider=psoa
         ),
-        outsider=UserFactory(username="outsider", role=Role.ANALYST, is_active=False),
+        other_provider_manager=new(
+            UserFactory, username="pm_tech", role=Role.PROVIDER_MANAGER, provider=tech_provider
+        ),
+        outsider=new(UserFactory, username="outsider", role=Role.ANALYST, is_active=False),
     )
