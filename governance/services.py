@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -55,16 +56,25 @@ def case_open(
     )
 
 
-def case_open_of(*, actor: Any, case: Case, now: datetime.datetime | None = None) -> Case:
-    """Open `case` (unsaved, its kind and subject set): the seats are fixed now, the
-    parties' seats recused as its subject says, and the eligible seats told. The caller
-    links a subject held elsewhere (a programme, a pilot) in the same transaction."""
+def case_open_of(
+    *,
+    actor: Any,
+    case: Case,
+    now: datetime.datetime | None = None,
+    link: Callable[[Case], Any] | None = None,
+) -> Case:
+    """Open `case` (unsaved, its kind set): the seats are fixed now, the parties' seats
+    recused as its subject says, and the eligible seats told. `link(case)` ties a subject
+    held by another app (a programme, a pilot) to the saved case first, in the same
+    transaction, so the subject can name it."""
     now = now or timezone.now()
     subject = subject_of(case)
     with transaction.atomic(), audit_context(actor=actor):
         case.opened_at = now
         case.closes_at = now + case_duration()
         case = validated_save(case, actor=actor)
+        if link is not None:
+            link(case)
         parties = subject.parties(case)
         board = Department.objects.filter(active=True, is_main=True, deputy_minister__isnull=False)
         Seat.objects.bulk_create(

@@ -21,6 +21,7 @@ class NotificationKind(models.TextChoices):
     CASE_REMINDER = "case_reminder", "Reminder to vote"
     CASE_DECIDED = "case_decided", "Board decision"
     BREACH = "breach", "Persistent breach of a standard"
+    PROGRAMME_LATE = "programme_late", "A programme's commitment is late"
 
 
 class NotificationQuerySet(models.QuerySet):

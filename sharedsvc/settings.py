@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "budgets",
     "defection",
     "governance",
+    "initiatives",
     "servicelevels",
     "web",
 ]

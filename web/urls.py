@@ -73,6 +73,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("defection.urls")),
     path("", include("governance.urls")),
+    path("", include("initiatives.urls")),
     path("", include("servicelevels.urls")),
     path("", include("notifications.urls")),
 ]
