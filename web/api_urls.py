@@ -5,6 +5,7 @@ from budgets.api.urls import router as budgets_router
 from clusters.api.urls import router as clusters_router
 from defection.api.urls import router as defection_router
 from governance.api.urls import router as governance_router
+from initiatives.api.urls import router as initiatives_router
 from notifications.api.urls import router as notifications_router
 from servicelevels.api.urls import report_urlpatterns
 from servicelevels.api.urls import router as servicelevels_router
@@ -16,6 +17,7 @@ router.registry.extend(clusters_router.registry)
 router.registry.extend(budgets_router.registry)
 router.registry.extend(defection_router.registry)
 router.registry.extend(governance_router.registry)
+router.registry.extend(initiatives_router.registry)
 router.registry.extend(servicelevels_router.registry)
 router.registry.extend(notifications_router.registry)
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
