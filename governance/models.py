@@ -142,6 +142,7 @@ class RecusalReason(models.TextChoices):
     REQUESTER = "requester", "The requesting department"
     CURRENT_PROVIDER_HOST = "current_provider_host", "Hosts the current cluster's provider"
     PROPOSED_PROVIDER_HOST = "proposed_provider_host", "Hosts the proposed provider"
+    PILOT_PROVIDER_HOST = "pilot_provider_host", "Hosts the pilot's provider"
 
 
 @tracked()

@@ -1,20 +1,26 @@
 """Programmes: a shared service pushed forward across named departments, approved by the
-board, with each target department's answer (a commitment) and its progress."""
+board, with each target department's answer (a commitment) and its progress. Pilots: a
+`pilot` service's plan with its success criteria, and the evaluations the board decides."""
 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from clusters.models import Department, Membership, Service
+from clusters.models import Cluster, Department, Membership, Service
+from clusters.rules import reads_board
 from governance.models import Case
 from sharedsvc.audit import tracked
+from sharedsvc.rules import acts_for_department, is_provider_manager, signed_in
 
 CODE_MAX_LENGTH = 20
 TEXT_MAX_LENGTH = 2000
+NOTHING = Q(pk__in=[])
 
 
 class ProgrammeStatus(models.TextChoices):
@@ -99,6 +105,20 @@ class CommitmentQuerySet(models.QuerySet):
             )
         )
 
+    def with_progress(self, today: datetime.date) -> CommitmentQuerySet:
+        """`progress` as of `today`, in the query (and `joined_on_time`, `with_joined()`):
+        the rule of `Commitment.progress_on`, for filtering and counting in the database."""
+        return self.with_joined().annotate(
+            progress=models.Case(
+                models.When(answer=Answer.DECLINED, then=models.Value(Progress.DECLINED.value)),
+                models.When(answer=Answer.PENDING, then=models.Value(Progress.PENDING.value)),
+                models.When(joined_on_time=True, then=models.Value(Progress.JOINED.value)),
+                models.When(join_by__lt=today, then=models.Value(Progress.LATE.value)),
+                default=models.Value(Progress.COMMITTED.value),
+                output_field=models.CharField(),
+            )
+        )
+
 
 @tracked()
 class Commitment(models.Model):
@@ -177,3 +197,193 @@ class ProgrammeDecision(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.case_id} on {self.programme.code}"
+
+
+# Pilots -----------------------------------------------------------------------------------
+
+
+class PilotStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    UNDER_REVIEW = "under_review", "With the board"
+    LIVE = "live", "Gone live"
+    STOPPED = "stopped", "Stopped"
+
+
+class PilotDecisionKind(models.TextChoices):
+    GO_LIVE = "go_live", "Go live"
+    EXTEND = "extend", "Extend"
+    STOP = "stop", "Stop"
+
+
+class PilotPlanQuerySet(models.QuerySet):
+    def visible_to(self, user) -> PilotPlanQuerySet:
+        """A pilot's plan (its clusters, dates and criteria) is public to every signed-in
+        user, like the service catalogue; its evidence follows `evidence_visible_to`."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        return self
+
+    def evidence_visible_to(self, user) -> PilotPlanQuerySet:
+        """The plans whose evaluation evidence (and board cases) this user reads: the
+        board's seat holders, analysts and administrators; the managers of a provider that
+        runs one of its clusters; the people of a department that was ever a member of one
+        (`initiatives.rules.pilot_evidence_condition`)."""
+        return self.visible_to(user).filter(pilot_evidence_condition(user))
+
+
+def pilot_evidence_condition(user) -> Q:
+    """A `Q` on pilot plans: whose evaluation evidence and board cases this user reads.
+    The board's seat holders, analysts and administrators read every pilot's; a provider's
+    managers those of the pilots one of its clusters is in; a department's people those of
+    the pilots whose clusters it was ever a member of."""
+    if not signed_in(user):
+        return NOTHING
+    if reads_board(user):
+        return Q()
+    if is_provider_manager(user):
+        return Q(
+            pk__in=PilotCluster.objects.filter(cluster__provider_id=user.provider_id).values(
+                "plan_id"
+            )
+        )
+    if acts_for_department(user):
+        member_clusters = Membership.objects.filter(department_id=user.department_id).values(
+            "cluster_id"
+        )
+        return Q(
+            pk__in=PilotCluster.objects.filter(cluster_id__in=member_clusters).values("plan_id")
+        )
+    return NOTHING
+
+
+@tracked()
+class PilotPlan(models.Model):
+    """A `pilot` service's plan: its clusters, its dates and what success means."""
+
+    service = models.OneToOneField(Service, on_delete=models.PROTECT, related_name="pilot_plan")
+    clusters: models.ManyToManyField = models.ManyToManyField(
+        Cluster, through="PilotCluster", related_name="pilot_plans"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The pilot's last day; it is evaluated from then.")
+    min_compliance_rate = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="The share of returns that meet their standard, in per cent (0 to 100).",
+    )
+    max_cost_per_unit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="The most a unit may cost over the pilot (the pools over the units served).",
+    )
+    min_members = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="The fewest member departments on the day of the evaluation.",
+    )
+    min_benefit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The least benefit against the members' baselines over the pilot (may be 0).",
+    )
+    status = models.CharField(
+        max_length=16, choices=PilotStatus.choices, default=PilotStatus.RUNNING
+    )
+
+    objects = PilotPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["service__code"]
+        constraints = [
+            models.CheckConstraint(
+                name="pilotplan_ends_after_start",
+                condition=Q(ends_on__gt=models.F("starts_on")),
+                violation_error_message="The pilot must end after it starts.",
+            ),
+            models.CheckConstraint(
+                name="pilotplan_compliance_0_100",
+                condition=Q(min_compliance_rate__gte=0, min_compliance_rate__lte=100),
+                violation_error_message="The compliance rate is a percentage, 0 to 100.",
+            ),
+            models.CheckConstraint(
+                name="pilotplan_cost_positive",
+                condition=Q(max_cost_per_unit__gt=0),
+                violation_error_message="The maximum cost per unit must be more than 0.",
+            ),
+            models.CheckConstraint(
+                name="pilotplan_members_positive",
+                condition=Q(min_members__gte=1),
+                violation_error_message="A pilot needs at least one member department.",
+            ),
+            models.CheckConstraint(
+                name="pilotplan_benefit_not_negative",
+                condition=Q(min_benefit__gte=0),
+                violation_error_message="The minimum benefit may be 0, not less.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pilot of {self.service.name}"
+
+
+@tracked()
+class PilotCluster(models.Model):
+    plan = models.ForeignKey(PilotPlan, on_delete=models.CASCADE, related_name="plan_clusters")
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["cluster__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "cluster"], name="pilotcluster_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster.code} in the pilot of {self.plan.service.code}"
+
+
+@tracked()
+class PilotEvaluation(models.Model):
+    """The evidence compiled against a pilot's criteria, and the board case that decides
+    on it: the decision proposed takes effect when the board approves."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="pilot_evaluation")
+    plan = models.ForeignKey(PilotPlan, on_delete=models.PROTECT, related_name="evaluations")
+    decision = models.CharField(max_length=16, choices=PilotDecisionKind.choices)
+    new_ends_on = models.DateField(null=True, blank=True, help_text="Extend: the new end date.")
+    wind_down_on = models.DateField(
+        null=True, blank=True, help_text="Stop: the day every membership of the pilot ends."
+    )
+    as_of = models.DateField(help_text="The day the evidence was compiled.")
+    evidence = models.JSONField(help_text="Each criterion: target, measured, met, months.")
+    all_met = models.BooleanField()
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The administrator who asked; empty when the end date brought it.",
+    )
+
+    class Meta:
+        ordering = ["-case__opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="pilotevaluation_new_ends_on_iff_extend",
+                condition=(Q(decision=PilotDecisionKind.EXTEND) & Q(new_ends_on__isnull=False))
+                | (~Q(decision=PilotDecisionKind.EXTEND) & Q(new_ends_on__isnull=True)),
+                violation_error_message="An extension has a new end date; no other decision has.",
+            ),
+            models.CheckConstraint(
+                name="pilotevaluation_wind_down_on_iff_stop",
+                condition=(Q(decision=PilotDecisionKind.STOP) & Q(wind_down_on__isnull=False))
+                | (~Q(decision=PilotDecisionKind.STOP) & Q(wind_down_on__isnull=True)),
+                violation_error_message="A stop has a wind-down date; no other decision has.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.case_id}: {self.get_decision_display()} for {self.plan}"

@@ -143,7 +143,7 @@ def commitment_answer(
             .get(pk=commitment.pk)
         )
         programme = commitment.programme
-        if actor is None or not actor.has_perm("initiatives.answer_commitment", commitment):
+        if actor is not None and not actor.has_perm("initiatives.answer_commitment", commitment):
             raise Forbidden(MAY_NOT_ANSWER.format(code=commitment.department.code))
         if programme.status not in (ProgrammeStatus.PROPOSED, ProgrammeStatus.ACTIVE):
             raise Conflict(

@@ -22,6 +22,7 @@ class NotificationKind(models.TextChoices):
     CASE_DECIDED = "case_decided", "Board decision"
     BREACH = "breach", "Persistent breach of a standard"
     PROGRAMME_LATE = "programme_late", "A programme's commitment is late"
+    PILOT_WIND_DOWN = "pilot_wind_down", "A pilot is stopped and its clusters wind down"
 
 
 class NotificationQuerySet(models.QuerySet):
