@@ -62,7 +62,8 @@ class DateInputField(forms.MultiValueField):
 
     widget = DateInputWidget
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, what: str = "The leave date", **kwargs: Any) -> None:
+        self.what = what  # the date's name in its messages
         parts = (
             forms.CharField(required=False),
             forms.CharField(required=False),
@@ -78,14 +79,27 @@ class DateInputField(forms.MultiValueField):
             name for name, value in zip(("day", "month", "year"), values, strict=True) if not value
         ]
         if missing:
-            raise ValidationError(DATE_INCOMPLETE.format(parts=" and ".join(missing)))
+            raise ValidationError(self._named(DATE_INCOMPLETE).format(parts=" and ".join(missing)))
         if not all(value.isdigit() for value in values) or len(values[2]) != 4:
-            raise ValidationError(DATE_NOT_NUMBERS)
+            raise ValidationError(self._named(DATE_NOT_NUMBERS))
         day, month, year = (int(value) for value in values)
         try:
             return datetime.date(year, month, day)
         except ValueError:
-            raise ValidationError(DATE_NOT_REAL) from None
+            raise ValidationError(self._named(DATE_NOT_REAL)) from None
+
+    def _named(self, message: str) -> str:
+        return message.replace("The leave date", self.what)
+
+
+def date_parts(field: forms.BoundField) -> list[str]:
+    """What the day, month and year boxes of a `DateInputField` show."""
+    value = field.value()
+    if isinstance(value, datetime.date):
+        value = [value.day, value.month, value.year]
+    if not isinstance(value, (list, tuple)):
+        value = ["", "", ""]
+    return [("" if part is None else str(part)) for part in value]
 
 
 class LeaveForm(forms.Form):
@@ -215,13 +229,7 @@ class LeaveForm(forms.Form):
 
     @property
     def date_parts(self) -> list[str]:
-        """What the day, month and year boxes show."""
-        value = self["requested_leave_on"].value()
-        if isinstance(value, datetime.date):
-            value = [value.day, value.month, value.year]
-        if not isinstance(value, (list, tuple)):
-            value = ["", "", ""]
-        return [("" if part is None else str(part)) for part in value]
+        return date_parts(self["requested_leave_on"])
 
 
 # Where a service's field messages land on the form.

@@ -74,6 +74,7 @@ urlpatterns = [
     path("", include("defection.urls")),
     path("", include("governance.urls")),
     path("", include("initiatives.urls")),
+    path("", include("initiatives.pilot_urls")),
     path("", include("servicelevels.urls")),
     path("", include("notifications.urls")),
 ]
