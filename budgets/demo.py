@@ -49,6 +49,7 @@ RATE_FACTOR: dict[str, Decimal] = {
     "IT-TECH": Decimal("0.90"),
     "IT-CASC": Decimal("1.06"),
     "PORTAL-PILOT": Decimal("0.95"),
+    "DOCS-PILOT": Decimal("0.70"),
 }
 YEARLY_RISE = Decimal("0.03")
 YEAR_END_BUMP = Decimal("0.05")  # March: year-end work

@@ -76,6 +76,7 @@ SERVICES: list[tuple[str, str, str, str, str, str, str]] = [
     ("FINOPS", "Financial operations", "finance", "efficiency", "internal", "live", "invoice"),
     ("IT", "Desktop and device support", "it", "efficiency", "internal", "live", "device"),
     ("PORTAL", "Citizen services portal", "portal", "customer", "external", "pilot", "transaction"),
+    ("DOCS", "Digital records and mail", "other", "efficiency", "internal", "pilot", "user"),
 ]
 
 H, L = Direction.HIGHER_IS_BETTER, Direction.LOWER_IS_BETTER
@@ -105,6 +106,10 @@ STANDARDS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("Transactions completed online", OP, "%", "80", H),
         ("Portal availability", TECH, "%", "99.5", H),
     ],
+    "DOCS": [
+        ("Mail scanned the same day", OP, "%", "95", H),
+        ("Records system availability", TECH, "%", "99.5", H),
+    ],
 }
 
 # code, name, service, provider, capacity, fixed cost ratio
@@ -117,6 +122,7 @@ CLUSTERS: list[tuple[str, str, str, str, int | None, str]] = [
     ("IT-TECH", "Technology Services Desktop", "IT", "TECHSVC", 20000, "0.65"),
     ("IT-CASC", "Cascadia Managed Desktop", "IT", "CASCADIA", 12000, "0.40"),
     ("PORTAL-PILOT", "Citizen Portal Pilot", "PORTAL", "TECHSVC", 500000, "0.80"),
+    ("DOCS-PILOT", "PSOA Digital Records Pilot", "DOCS", "PSOA", None, "0.70"),
 ]
 
 # What a department spent per usage unit a year before sharing (the benefits baseline).
@@ -126,6 +132,7 @@ BASELINE_PER_UNIT = {
     "FINOPS": Decimal("11.50"),
     "IT": Decimal("1180"),
     "PORTAL": Decimal("4.20"),
+    "DOCS": Decimal("160"),
 }
 
 # How many usage units a department has of each charging unit, per head.
@@ -134,6 +141,7 @@ UNITS_PER_HEAD: dict[str, int | Decimal] = {
     "device": Decimal("1.25"),
     "invoice": 14,
     "transaction": 90,
+    "user": 1,
 }
 
 # cluster: member department codes, open-ended from the demo start
@@ -368,6 +376,10 @@ def _memberships(demo: Demo, today: datetime.date) -> None:
     pilot_start = fiscal_year_start(previous_month(today))
     for department in ("LCS", "SDPR", "TRAN"):
         _membership(demo, department, "PORTAL-PILOT", pilot_start)
+    # So did the PSOA's digital records pilot (its plan and the board's decision on it:
+    # `initiatives.demo`).
+    for department in ("AGRI", "EDUC", "ENV", "FOR"):
+        _membership(demo, department, "DOCS-PILOT", pilot_start)
 
 
 def _people(demo: Demo) -> None:

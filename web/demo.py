@@ -10,6 +10,7 @@ from django.utils import timezone
 from budgets.demo import build_money
 from clusters.demo import Demo, build_organisation
 from governance.demo import build_exits_and_cases
+from initiatives.demo import build_initiatives
 from servicelevels.demo import build_returns
 
 
@@ -28,4 +29,6 @@ def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: boo
             # impact has a pool to work from.
             build_exits_and_cases(demo, today)
             build_returns(demo, today)
+            # Programmes and pilots last: a pilot's evidence reads the returns and charges.
+            build_initiatives(demo, today)
     return demo
