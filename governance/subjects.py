@@ -10,7 +10,14 @@ per kind, and nowhere else:
 - `notify(case, recipients, ...)`: tell people of the case, each as much of the subject as
   they may read;
 - `decided(case, actor, now)`: what the decision does, in the transaction that reaches it;
-- `title(case)`: the case in a few words.
+- `title(case)`: the case in a few words;
+- `summary_template` and `page_context(case, user, record=...)`: what the case page and
+  the printable decision record show of the subject, where an exit case shows its
+  request (the template is included with the page's context plus `page_context`'s).
+
+A subject may also name, in an optional attribute `related`, the `select_related` paths
+from `Case` that its `title` and `page_context` read: the case pages and the case list
+fetch them with the cases, so naming a case costs no query per case.
 
 The exit subject is the governance app's own. An app above it that brings the board
 another kind of question registers that kind's subject when Django starts
@@ -64,13 +71,29 @@ class Subject(Protocol):
     def title(self, case: Case) -> str:
         """The case in a few words, e.g. 'LCS asks to leave PAY-PSOA'."""
 
+    summary_template: str
+    """The template the case page and the decision record include where they show what
+    the case is about."""
+
+    def page_context(self, case: Case, user: Any, *, record: bool = False) -> dict[str, Any]:
+        """What `summary_template` needs, as `user` may read it; `record` on the printable
+        decision record (where the case page's evidence is left out)."""
+
 
 _subjects: dict[str, Subject] = {}
+_related: dict[str, tuple[str, ...]] = {}
 
 
 def register_subject(subject: Subject) -> None:
     """Register the subject of one kind of case (registering a kind again replaces it)."""
     _subjects[subject.kind] = subject
+    # Optional, so that a subject without it still registers (its pages query per case).
+    _related[subject.kind] = tuple(getattr(subject, "related", ()))
+
+
+def subject_related() -> list[str]:
+    """Every registered subject's `select_related` paths from `Case`."""
+    return sorted({path for paths in _related.values() for path in paths})
 
 
 def subject_of(case: Case) -> Subject:

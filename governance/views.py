@@ -1,8 +1,9 @@
 """Pages of the board: the cases, a case with its vote form, and the decision record.
 
 Every read goes through `Case.objects.visible_to` and `Vote.objects.visible_to`; the votes
-and tally are shown by `governance.view_case_votes` and the request's justification, impact
-and evidence by `defection.view_exitrequest_whole`, the same rules the API asks. Every vote
+and tally are shown by `governance.view_case_votes`, the same rule the API asks. What a
+case is about is its subject's to show (`Subject.summary_template` and `page_context`:
+an exit request's justification, impact and evidence by `defection.view_exitrequest_whole`). Every vote
 goes through `governance.services.vote_cast`, the same function the API calls.
 Each page runs a constant number of queries whatever the number of cases, seats or votes.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -22,18 +22,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods
 
-from defection.models import Reason
-from defection.services import SEEN_IN_PART
 from governance.forms import VoteForm
 from governance.models import Case, CaseStatus, Choice, RecusalReason, Seat, Vote
 from governance.rules import seat_department_ids
 from governance.selectors import case_tally
 from governance.services import CASE_CLOSED, NO_SEAT, RECUSED, vote_cast
-from servicelevels.selectors import persistent_breaches
+from governance.subjects import subject_of, subject_related
 from sharedsvc.errors import Conflict, Forbidden
-from sharedsvc.periods import parse_period
 
 # Messages people see, reused by the tests.
 VOTE_CAST = "Your vote is recorded: {choice}."
@@ -77,15 +75,9 @@ def _when(moment: datetime.datetime) -> str:
     return f"{local.day} {local:%B %Y at %H:%M}"
 
 
-def _request_related(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related(
-        "exit_request__department",
-        "exit_request__requested_by",
-        "exit_request__from_cluster__service",
-        "exit_request__from_cluster__provider",
-        "exit_request__to_cluster__provider",
-        "exit_request__to_provider",
-    )
+def _subject_related(queryset: QuerySet) -> QuerySet:
+    """The cases with what their subjects' titles and summaries read (`governance.subjects`)."""
+    return queryset.select_related(*subject_related())
 
 
 # The cases -------------------------------------------------------------------------------
@@ -95,6 +87,7 @@ def _request_related(queryset: QuerySet) -> QuerySet:
 class CaseRow:
     case: Case
     time_left: str
+    title: str
 
 
 @login_required
@@ -105,7 +98,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     now = timezone.now()
     seat_ids = seat_department_ids(user)
-    cases = _request_related(Case.objects.visible_to(user))
+    cases = _subject_related(Case.objects.visible_to(user))
     if seat_ids:
         cases = cases.annotate(
             my_seat_eligible=Exists(
@@ -119,12 +112,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
     waiting: list[CaseRow] = []
     other_open: list[CaseRow] = []
-    decided: list[Case] = []
+    decided: list[CaseRow] = []
     for case in cases:
+        title = capfirst(subject_of(case).title(case))
         if not case.is_open:
-            decided.append(case)
+            decided.append(CaseRow(case=case, time_left="", title=title))
             continue
-        row = CaseRow(case=case, time_left=time_left(case.closes_at, now))
+        row = CaseRow(case=case, time_left=time_left(case.closes_at, now), title=title)
         votable = case.closes_at > now
         if votable and getattr(case, "my_seat_eligible", False) and not case.my_vote_cast:
             waiting.append(row)
@@ -132,7 +126,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             other_open.append(row)
     waiting.sort(key=lambda r: (r.case.closes_at, r.case.pk))
     other_open.sort(key=lambda r: (r.case.closes_at, r.case.pk))
-    decided.sort(key=lambda c: (c.decided_at, c.pk), reverse=True)
+    decided.sort(key=lambda r: (r.case.decided_at, r.case.pk), reverse=True)
     return render(
         request,
         "governance/case_list.html",
@@ -149,10 +143,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _case_get(user: Any, pk: int) -> Case:
-    """The case with its request (and whether the user sees its votes and reads the request
-    whole), its seats (with their deputy ministers) and the votes the user may see: three
-    queries."""
-    queryset = _request_related(
+    """The case with what its subject shows (and whether the user sees its votes and, for
+    an exit case, reads the request whole), its seats (with their deputy ministers) and the
+    votes the user may see: three queries."""
+    queryset = _subject_related(
         Case.objects.visible_to(user)
         .with_votes_shown(user)
         .with_request_seen_whole(user)
@@ -170,64 +164,17 @@ def _case_get(user: Any, pk: int) -> Case:
     case = queryset.filter(pk=pk).first()
     if case is None:
         raise Http404("No such case.")
-    case.exit_request.seen_whole = case.request_seen_whole  # for the request's gate
     return case
 
 
-@dataclass
-class ImpactRow:
-    department: str
-    usage_units: int | None
-    before: Decimal | None
-    after: Decimal | None
-
-    @property
-    def change(self) -> Decimal | None:
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
-
-
-def _percent(ratio: Any) -> str | None:
-    number = _decimal(ratio)
-    return None if number is None else f"{number * 100:.0f}%"
-
-
-def _unit_cost(value: Any) -> str | None:
-    """A cost per unit to four places, without trailing zeros past the cents."""
-    number = _decimal(value)
-    if number is None:
-        return None
-    text = f"{number:,.4f}".rstrip("0")
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
-
-
-def exit_impact_view(impact: dict[str, Any] | None) -> dict[str, Any]:
-    """The impact kept with the request, as the page shows it."""
-    impact = impact or {}
-    rows = [
-        ImpactRow(
-            department=member["department"],
-            usage_units=member.get("usage_units"),
-            before=_decimal(member.get("before")),
-            after=_decimal(member.get("after")),
-        )
-        for member in impact.get("members", [])
-    ]
+def _subject_context(user: Any, case: Case, *, record: bool = False) -> dict[str, Any]:
+    """What the page shows of the case's subject (`Subject.page_context`), its summary
+    template, and the case named in a few words."""
+    subject = subject_of(case)
     return {
-        "known": bool(impact.get("period")),
-        "period": parse_period(impact["period"]) if impact.get("period") else None,
-        "pool": _decimal(impact.get("pool")),
-        "pool_after": _decimal(impact.get("pool_after")),
-        "fixed_share": _percent(impact.get("fixed_cost_ratio")),
-        "unit_cost_before": _unit_cost(impact.get("unit_cost_before")),
-        "unit_cost_after": _unit_cost(impact.get("unit_cost_after")),
-        "rows": rows,
+        **subject.page_context(case, user, record=record),
+        "summary_template": subject.summary_template,
+        "case_title": capfirst(subject.title(case)),
     }
 
 
@@ -347,7 +294,7 @@ def _case_page(
         "governance/case_detail.html",
         {
             "case": case,
-            **_exit_context(user, case, with_evidence=True),
+            **_subject_context(user, case),
             "eligible": [s for s in seats if not s.recused],
             "recused": [(s, recusal_labels(s)) for s in seats if s.recused],
             "quorum": tally.quorum,
@@ -361,32 +308,6 @@ def _case_page(
         },
         status=status,
     )
-
-
-def _exit_context(user: Any, case: Case, *, with_evidence: bool = False) -> dict[str, Any]:
-    """What a case's pages show of an exit case's request: whole or in part, as
-    `defection.view_exitrequest_whole` says, with its impact and, on the case page, the
-    breaches behind a departure for service quality. Nothing for other kinds of case."""
-    exit_request = case.exit_request
-    if exit_request is None:
-        return {}
-    seen_whole = user.has_perm("defection.view_exitrequest_whole", exit_request)
-    shows_evidence = with_evidence and seen_whole and exit_request.reason == Reason.SERVICE_QUALITY
-    return {
-        "exit_request": exit_request,
-        "exit_request_url": f"/exit-requests/{exit_request.pk}/",
-        "seen_whole": seen_whole,
-        "seen_in_part_message": SEEN_IN_PART,
-        "impact": exit_impact_view(exit_request.impact if seen_whole else None),
-        "shows_evidence": shows_evidence,
-        "breaches": (
-            persistent_breaches(
-                cluster_id=exit_request.from_cluster_id, department_id=exit_request.department_id
-            )
-            if shows_evidence
-            else []
-        ),
-    }
 
 
 # The decision record -----------------------------------------------------------------------
@@ -418,7 +339,7 @@ def case_decision(request: HttpRequest, pk: int) -> HttpResponse:
         "governance/case_decision.html",
         {
             "case": case,
-            **_exit_context(user, case),
+            **_subject_context(user, case, record=True),
             "votes": votes,
             "tally": case_tally(case),
             "eligible": [s for s in seats if not s.recused],

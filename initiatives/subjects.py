@@ -5,6 +5,8 @@ active?
 - Readers: whoever reads the programme (every signed-in user).
 - Decided: approved makes the programme active; rejected makes it rejected; lapsed
   leaves it proposed, to be put to the board again.
+- Its pages: the programme (name linked to its page, service, sponsor, goal, target date)
+  and each target department's answer (`initiatives/_case_summary.html`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 from governance.models import Case, CaseKind, CaseStatus
-from initiatives.models import Programme, ProgrammeStatus
+from initiatives.models import Commitment, Programme, ProgrammeStatus
 from notifications.services import notify
 from sharedsvc.models import User
 from sharedsvc.services import validated_save
@@ -34,6 +38,13 @@ def programme_of(case: Case) -> Programme:
 
 class ProgrammeSubject:
     kind: str = CaseKind.PROGRAMME
+    summary_template: str = "initiatives/_case_summary.html"
+    # What `title` and `page_context` read, fetched with the cases (`governance.subjects`).
+    related: tuple[str, ...] = (
+        "programme_decision__programme__service",
+        "programme_decision__programme__sponsor",
+        "programme_decision__programme__proposed_by",
+    )
 
     def parties(self, case: Case) -> dict[int, list[str]]:
         return {}
@@ -75,8 +86,36 @@ class ProgrammeSubject:
         validated_save(programme, actor=actor)
 
     def title(self, case: Case) -> str:
-        programme = programme_of(case)
+        programme = _programme(case)
         return f"make programme {programme.code} active ({programme.name})"
+
+    def page_context(self, case: Case, user: Any, *, record: bool = False) -> dict[str, Any]:
+        """The programme and each target department's answer and progress today: one
+        query (the commitments), the programme coming with the case (`related`). Every
+        signed-in reader of the case reads the programme and its answers."""
+        programme = _programme(case)
+        today = timezone.localdate()
+        commitments = (
+            Commitment.objects.visible_to(user)
+            .with_joined()
+            .filter(programme=programme)
+            .select_related("department")
+            .order_by("department__code")
+        )
+        return {
+            "programme": programme,
+            "programme_url": reverse("initiatives:programme", args=[programme.code]),
+            "commitments": [
+                (c, c.progress_on(today, joined=c.joined_on_time)) for c in commitments
+            ],
+            "today": today,
+        }
+
+
+def _programme(case: Case) -> Programme:
+    """The case's programme, through the relations the board's pages select with the case
+    (`ProgrammeSubject.related`); a case fetched without them costs a query or two."""
+    return case.programme_decision.programme  # type: ignore[attr-defined]
 
 
 def describe(programme: Programme) -> str:
@@ -84,7 +123,7 @@ def describe(programme: Programme) -> str:
         f"Programme {programme.code}: {programme.name}\n"
         f"Service: {programme.service.name}\n"
         f"Sponsor: {programme.sponsor.get_full_name() or programme.sponsor.get_username()}\n"
-        f"Target date: {programme.target_on:%d %B %Y}\n"
+        f"Target date: {programme.target_on:%-d %B %Y}\n"
         f"Goal: {programme.goal}\n"
     )
 
