@@ -31,6 +31,8 @@ def navigation(request) -> dict:
             # The board's cases: seat holders vote on them, analysts and administrators
             # read them.
             items.append(("Cases", reverse("governance:case-list")))
+        # Programmes are done in the open: every signed-in user reads them.
+        items.append(("Programmes", reverse("initiatives:programme-list")))
         if provider is not None and user.has_perm("clusters.read_provider", provider):
             items.append(("Cost pools", reverse("budgets:cost-pools", args=[provider.code])))
             items.append(("Scorecard", reverse("servicelevels:scorecard", args=[provider.code])))
