@@ -331,6 +331,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "defection.tasks.complete_due_exits",
         "schedule": crontab(hour="0", minute="15"),
     },
+    # Commitments to programmes whose date passed yesterday: the late are told, once.
+    "notify-late-commitments": {
+        "task": "initiatives.tasks.notify_late_commitments",
+        "schedule": crontab(hour="0", minute="30"),
+    },
+    # Pilots whose end date has come: the evidence compiled, the board asked to decide.
+    "evaluate-due-pilots": {
+        "task": "initiatives.tasks.evaluate_due_pilots",
+        "schedule": crontab(hour="0", minute="45"),
+    },
     # Chargeback runs whose worker died or whose message was lost: queued again or failed.
     "chargeback-runs-recover": {
         "task": "budgets.tasks.chargeback_runs_recover_task",
