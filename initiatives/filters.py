@@ -5,7 +5,6 @@ commitment's progress as it reads today."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from clusters.filters import by_code
@@ -13,6 +12,7 @@ from clusters.models import Cluster, Department, Service
 from initiatives.models import (
     Answer,
     Commitment,
+    CommitmentQuerySet,
     PilotDecisionKind,
     PilotEvaluation,
     PilotPlan,
@@ -64,7 +64,9 @@ class CommitmentFilter(FilterSet):
         model = Commitment
         fields = ["department", "answer", "progress"]
 
-    def filter_progress(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_progress(
+        self, queryset: CommitmentQuerySet, name: str, value: str
+    ) -> CommitmentQuerySet:
         return queryset.with_progress(timezone.localdate()).filter(progress=value)
 
 

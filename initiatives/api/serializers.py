@@ -1,23 +1,37 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from clusters.api.serializers import UNKNOWN_USERNAME, TextSlugRelatedField, code_of
-from clusters.models import Department, Service
+from clusters.models import Cluster, Department, Service
 from initiatives.models import (
     CODE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     Answer,
     Commitment,
+    PilotDecisionKind,
+    PilotEvaluation,
+    PilotPlan,
+    PilotStatus,
     Programme,
     ProgrammeStatus,
     Progress,
 )
+from initiatives.pilot_evidence import (
+    BENEFIT,
+    COMPLIANCE,
+    COST,
+    MEMBERS,
+    EvidenceView,
+    evidence_seen_by,
+)
+from initiatives.pilots import UNKNOWN_DECISION
 from initiatives.services import UNKNOWN_ANSWER
 from sharedsvc.models import User
 
@@ -222,4 +236,338 @@ class CommitmentAnswerSerializer(serializers.Serializer):
             "answer": data["answer"],
             "join_by": data.get("join_by"),
             "reason": data.get("reason", ""),
+        }
+
+
+# Pilots -----------------------------------------------------------------------------------
+
+COMPLIANCE_DIGITS = "Enter a compliance rate from 0 to 100 per cent, with at most 1 decimal place."
+MAX_MEMBERS = 2147483647  # the database's positive integer
+
+
+class PilotPlanSerializer(serializers.ModelSerializer):
+    """A pilot service's plan: its clusters, its dates, its criteria and its board cases."""
+
+    # Needs `service` joined, `plan_clusters` prefetched with their clusters and
+    # `evaluations` prefetched as far as the reader may read the evidence
+    # (PilotPlanViewSet): no query per row.
+
+    service: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="The code of the service in pilot."
+    )
+    clusters = serializers.SerializerMethodField(
+        help_text="Codes of the clusters that run the pilot."
+    )
+    min_compliance_rate = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        read_only=True,
+        help_text="Criterion: the least share of returns meeting their standard (per cent).",
+    )
+    max_cost_per_unit = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        help_text="Criterion: the most a unit may cost over the pilot.",
+    )
+    min_members = serializers.IntegerField(
+        read_only=True,
+        help_text="Criterion: the fewest member departments on the day of the evaluation.",
+    )
+    min_benefit = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        help_text="Criterion: the least benefit against the members' baselines over the pilot.",
+    )
+    status = serializers.ChoiceField(
+        choices=PilotStatus.choices,
+        read_only=True,
+        help_text="running, under_review (with the board), live (gone live) or stopped.",
+    )
+    cases = serializers.SerializerMethodField(
+        help_text=(
+            "Ids of its board cases, one per evaluation (newest first; each evaluation's "
+            "`case` in `evaluations/`), as far as you may read the pilot's evidence: empty "
+            "otherwise."
+        )
+    )
+
+    class Meta:
+        model = PilotPlan
+        fields = [
+            "service",
+            "clusters",
+            "starts_on",
+            "ends_on",
+            "min_compliance_rate",
+            "max_cost_per_unit",
+            "min_members",
+            "min_benefit",
+            "status",
+            "cases",
+        ]
+        read_only_fields = fields
+
+    def get_clusters(self, plan: PilotPlan) -> list[str]:
+        return [pc.cluster.code for pc in plan.plan_clusters.all()]
+
+    def get_cases(self, plan: PilotPlan) -> list[int]:
+        return [evaluation.case_id for evaluation in plan.evaluations.all()]
+
+
+class PilotPlanInputSerializer(serializers.Serializer):
+    """Plan a pilot: what `pilot_plan_create` needs, references by code. The ranges of the
+    criteria are the service's to check, so that every door gives the same message."""
+
+    service = code_of(Service, help_text="The code of the service in pilot.")
+    clusters = code_of(
+        Cluster, many=True, help_text="Codes of the service's clusters that run the pilot."
+    )
+    starts_on = serializers.DateField(help_text="The pilot's first day.")
+    ends_on = serializers.DateField(
+        help_text="The pilot's last day, after its first: it is evaluated from then."
+    )
+    min_compliance_rate = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        error_messages={"max_digits": COMPLIANCE_DIGITS, "max_whole_digits": COMPLIANCE_DIGITS},
+        help_text="The least share of returns meeting their standard, per cent (0 to 100).",
+    )
+    max_cost_per_unit = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="The most a unit may cost over the pilot (more than 0).",
+    )
+    min_members = serializers.IntegerField(
+        max_value=MAX_MEMBERS,
+        help_text="The fewest member departments on the day of the evaluation (at least 1).",
+    )
+    min_benefit = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        default=Decimal("0.00"),
+        help_text="The least benefit against the members' baselines over the pilot (0 or "
+        "more; 0 if left out).",
+    )
+
+
+class PilotCriterionSerializer(serializers.Serializer):
+    """One success criterion of the pilot, against what was measured."""
+
+    criterion = serializers.ChoiceField(
+        choices=[(c, c) for c in (COMPLIANCE, COST, MEMBERS, BENEFIT)],
+        help_text="compliance_rate, cost_per_unit, members or benefit.",
+    )
+    # A field named `label` shadows Field.label, the serializer's own: DRF's metaclass takes
+    # it as a declared field, so it is what the JSON shows.
+    label = serializers.CharField(help_text="The criterion in words.")  # type: ignore[assignment]
+    target = serializers.CharField(help_text="The target in words, e.g. `at least 85.0%`.")
+    measured = serializers.CharField(
+        allow_null=True,
+        help_text="What was measured (e.g. `88.9%`, `8.00`, `3`); null when nothing was, or "
+        "when it is withheld from you.",
+    )
+    met = serializers.BooleanField(help_text="Whether the target is met.")
+    behind = serializers.CharField(help_text="What the measure is made of, in words.")
+    withheld = serializers.CharField(
+        allow_null=True,
+        help_text="Why `measured` is withheld from you (the benefit, a total over fewer than "
+        "three departments), or null.",
+    )
+
+
+class PilotMonthSerializer(serializers.Serializer):
+    """A complete month of the pilot behind the criteria."""
+
+    period = serializers.CharField(help_text="The month, YYYY-MM.")
+    returns_met = serializers.IntegerField(help_text="Returns that met their standard.")
+    returns = serializers.IntegerField(help_text="Returns made.")
+    compliance_rate = serializers.CharField(
+        allow_null=True, help_text="Per cent, one decimal (null without returns)."
+    )
+    pool = serializers.CharField(
+        allow_null=True, help_text="The clusters' cost pools (null without any)."
+    )
+    units = serializers.IntegerField(help_text="Usage units served in clusters with a pool.")
+    cost_per_unit = serializers.CharField(
+        allow_null=True, help_text="The pool over the units (null without units)."
+    )
+    members = serializers.IntegerField(help_text="Member departments during the month.")
+    baseline = serializers.CharField(
+        allow_null=True,
+        help_text="The members' baselines pro rata to their days; null when withheld.",
+    )
+    charged = serializers.CharField(
+        allow_null=True, help_text="The charges on the members; null when withheld."
+    )
+    benefit = serializers.CharField(
+        allow_null=True, help_text="The baseline less the charges; null when withheld."
+    )
+
+
+class PilotDepartureSerializer(serializers.Serializer):
+    """A member department that left one of the pilot's clusters during the pilot."""
+
+    department = serializers.CharField(help_text="The department's code.")
+    cluster = serializers.CharField(help_text="The cluster's code.")
+    left_on = serializers.DateField(help_text="The day it left.")
+
+
+def _seen(serializer: serializers.Serializer, evaluation: PilotEvaluation) -> EvidenceView:
+    """The evaluation's evidence as the reader may see it: worked out once per row."""
+    cache: dict[int, EvidenceView] = serializer.context.setdefault("evidence_seen", {})
+    if evaluation.pk not in cache:
+        cache[evaluation.pk] = evidence_seen_by(
+            serializer.context["request"].user, evaluation.evidence
+        )
+    return cache[evaluation.pk]
+
+
+class PilotEvaluationSerializer(serializers.ModelSerializer):
+    """An evaluation of a pilot: the decision put to the board and the evidence behind it,
+    as the reader may see it (`evidence_seen_by`): the benefit and the months' baselines,
+    charges and benefit are withheld, with the reason, from a department that would see a
+    total over fewer than three departments."""
+
+    # Needs `evaluated_by` joined and the request in the context: no query per row.
+
+    decision = serializers.ChoiceField(
+        choices=PilotDecisionKind.choices,
+        read_only=True,
+        help_text="The decision put to the board: go_live, extend or stop.",
+    )
+    new_ends_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Extend: the new end date (null otherwise)."
+    )
+    wind_down_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Stop: the day every membership of the pilot ends (null otherwise).",
+    )
+    as_of = serializers.DateField(read_only=True, help_text="The day the evidence was compiled.")
+    all_met = serializers.BooleanField(read_only=True, help_text="Every criterion is met.")
+    evaluated_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The administrator who asked; null when the end date brought it.",
+    )
+    criteria = serializers.SerializerMethodField(help_text="Each criterion, met or not.")
+    monthly = serializers.SerializerMethodField(help_text="The complete months behind them.")
+    members = serializers.SerializerMethodField(
+        help_text="Codes of the member departments on the day of the evaluation."
+    )
+    departures = serializers.SerializerMethodField(
+        help_text="The departments that left during the pilot."
+    )
+    withheld = serializers.SerializerMethodField(
+        help_text="Why the benefit and the months' baselines, charges and benefit are "
+        "withheld from you, or null when you see them."
+    )
+
+    class Meta:
+        model = PilotEvaluation
+        fields = [
+            "id",
+            "case",
+            "decision",
+            "new_ends_on",
+            "wind_down_on",
+            "as_of",
+            "all_met",
+            "evaluated_by",
+            "criteria",
+            "monthly",
+            "members",
+            "departures",
+            "withheld",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PilotCriterionSerializer(many=True))
+    def get_criteria(self, evaluation: PilotEvaluation) -> list[dict[str, Any]]:
+        criteria = [{"withheld": None, **c} for c in _seen(self, evaluation).criteria]
+        return cast(list[dict[str, Any]], PilotCriterionSerializer(criteria, many=True).data)
+
+    @extend_schema_field(PilotMonthSerializer(many=True))
+    def get_monthly(self, evaluation: PilotEvaluation) -> list[dict[str, Any]]:
+        months = PilotMonthSerializer(_seen(self, evaluation).monthly, many=True).data
+        return cast(list[dict[str, Any]], months)
+
+    def get_members(self, evaluation: PilotEvaluation) -> list[str]:
+        return list(_seen(self, evaluation).members)
+
+    @extend_schema_field(PilotDepartureSerializer(many=True))
+    def get_departures(self, evaluation: PilotEvaluation) -> list[dict[str, Any]]:
+        departures = PilotDepartureSerializer(_seen(self, evaluation).departures, many=True).data
+        return cast(list[dict[str, Any]], departures)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_withheld(self, evaluation: PilotEvaluation) -> str | None:
+        return _seen(self, evaluation).withheld
+
+
+class PilotEvaluationCSVSerializer(PilotEvaluationSerializer):
+    """An evaluation as one CSV row: the flat fields, the members' codes (`;` between),
+    and each criterion's target, measured and met as columns (`criteria.benefit.measured`);
+    the months and the departures are left out (they are lists of records: read them in
+    JSON)."""
+
+    criteria = serializers.SerializerMethodField()
+
+    class Meta(PilotEvaluationSerializer.Meta):
+        fields = [
+            "id",
+            "case",
+            "decision",
+            "new_ends_on",
+            "wind_down_on",
+            "as_of",
+            "all_met",
+            "evaluated_by",
+            "withheld",
+            "members",
+            "criteria",
+        ]
+        read_only_fields = fields
+
+    def get_criteria(self, evaluation: PilotEvaluation) -> dict[str, dict[str, Any]]:  # type: ignore[override]
+        return {
+            c["criterion"]: {"target": c["target"], "measured": c["measured"], "met": c["met"]}
+            for c in _seen(self, evaluation).criteria
+        }
+
+
+class PilotEvaluationInputSerializer(serializers.Serializer):
+    """Ask for a pilot's evaluation: the evidence is compiled today and the decision goes to
+    the board."""
+
+    decision = serializers.ChoiceField(
+        choices=PilotDecisionKind.choices,
+        required=False,
+        allow_null=True,
+        error_messages={"invalid_choice": UNKNOWN_DECISION},
+        help_text="go_live, extend or stop; left out (or null), the evidence decides: go live "
+        "when every criterion is met, stop otherwise.",
+    )
+    new_ends_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Extend: the new end date, after the current one and after today.",
+    )
+    wind_down_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Stop: the day every membership of the pilot ends, at least the clusters' "
+        "notice after the board's decision (left out: the earliest such day).",
+    )
+
+    def to_service(self) -> dict[str, Any]:
+        data = self.validated_data
+        return {
+            "decision": data.get("decision"),
+            "new_ends_on": data.get("new_ends_on"),
+            "wind_down_on": data.get("wind_down_on"),
         }

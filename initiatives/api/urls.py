@@ -9,3 +9,9 @@ router.register(
     views.CommitmentViewSet,
     basename="programme-commitment",
 )
+router.register("pilot-plans", views.PilotPlanViewSet)
+router.register(
+    rf"pilot-plans/(?P<service_code>{views.CODE_PATTERN})/evaluations",
+    views.PilotEvaluationViewSet,
+    basename="pilot-plan-evaluation",
+)

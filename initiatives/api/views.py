@@ -11,10 +11,22 @@ from rest_framework.response import Response
 
 from clusters.api.views import CODE_PATTERN
 from governance.models import Case
-from initiatives import services
+from initiatives import pilots, services
 from initiatives.api import serializers
-from initiatives.filters import CommitmentFilter, ProgrammeFilter
-from initiatives.models import Commitment, Programme, ProgrammeDecision
+from initiatives.filters import (
+    CommitmentFilter,
+    PilotEvaluationFilter,
+    PilotPlanFilter,
+    ProgrammeFilter,
+)
+from initiatives.models import (
+    Commitment,
+    PilotCluster,
+    PilotEvaluation,
+    PilotPlan,
+    Programme,
+    ProgrammeDecision,
+)
 from sharedsvc.api.views import CSVUnpaginatedMixin
 
 # A programme's code in a URL: what its SlugField accepts, up to its 20 characters.
@@ -178,3 +190,156 @@ class CommitmentViewSet(
         data.is_valid(raise_exception=True)
         services.commitment_answer(actor=request.user, commitment=commitment, **data.to_service())
         return Response(self.get_serializer(self.get_queryset().get(pk=commitment.pk)).data)
+
+
+# Pilots -----------------------------------------------------------------------------------
+
+SERVICE_CODE = OpenApiParameter(
+    "service_code",
+    str,
+    OpenApiParameter.PATH,
+    description="The code of the service in pilot.",
+    pattern=f"^{CODE_PATTERN}$",
+)
+
+
+def _visible_evaluations(user):
+    """The evaluations of the pilots whose evidence this user reads."""
+    return PilotEvaluation.objects.filter(plan__in=PilotPlan.objects.evidence_visible_to(user))
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[SERVICE_CODE]))
+class PilotPlanViewSet(CSVUnpaginatedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Pilot plans, by their service's code (`/pilot-plans/MAIL/`): the clusters that run
+    the pilot, its dates, its success criteria, its status and its board cases. Every
+    signed-in user reads the plans (like the catalogue); the cases are listed only to those
+    who read the pilot's evidence (the board, analysts, administrators, the providers and
+    member departments of its clusters). Administrators plan one (`POST`). Nothing is
+    edited or deleted here: an approved decision of the board changes a plan."""
+
+    queryset = PilotPlan.objects.select_related("service")
+    serializer_class = serializers.PilotPlanSerializer
+    filterset_class = PilotPlanFilter
+    parser_classes = [JSONParser]
+    lookup_field = "service__code"
+    lookup_url_kwarg = "service_code"
+    lookup_value_regex = CODE_PATTERN
+    write_permission = "initiatives.add_pilotplan"
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            super()
+            .get_queryset()
+            .visible_to(user)
+            .prefetch_related(
+                Prefetch("plan_clusters", queryset=PilotCluster.objects.select_related("cluster")),
+                # Only the case ids, of the pilots whose evidence this user reads: one query.
+                Prefetch(
+                    "evaluations",
+                    queryset=_visible_evaluations(user).only("id", "case_id", "plan_id"),
+                ),
+            )
+        )
+
+    def permission_denied(self, request, message=None, code=None):
+        if message is None and request.user.is_authenticated and request.method == "POST":
+            message = pilots.MAY_NOT_PLAN
+        super().permission_denied(request, message=message, code=code)
+
+    @extend_schema(
+        request=serializers.PilotPlanInputSerializer,
+        responses={201: serializers.PilotPlanSerializer},
+        description=(
+            "Plan the pilot of a service in pilot: its clusters, its dates and its criteria. "
+            "403 (with why) unless you are an administrator; 400 with messages by field for an "
+            "unknown code, a service that is not in pilot or has a plan already, clusters of "
+            "another service, an end before the start, or a criterion out of range "
+            "(compliance rate 0 to 100, cost per unit more than 0, at least 1 member, benefit "
+            "0 or more)."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        data = serializers.PilotPlanInputSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        data.is_valid(raise_exception=True)
+        plan = pilots.pilot_plan_create(actor=request.user, **data.validated_data)
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(parameters=[SERVICE_CODE]))
+class PilotEvaluationViewSet(CSVUnpaginatedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A pilot's evaluations, newest first (`/pilot-plans/MAIL/evaluations/`): the decision
+    put to the board, its case, and the evidence against each criterion with the months
+    behind it, as you may see it (the benefit and the months' baselines, charges and benefit
+    withheld, with why, where they would reveal another department's figures).
+
+    Who reads the evidence (`initiatives.view_pilot_evidence`): the board, analysts,
+    administrators, the providers and the member departments of the pilot's clusters. Anyone
+    else gets an empty list, not a 404: the plan is public (`/pilot-plans/MAIL/` answers
+    every signed-in user), so a 404 here would deny what the plan shows; an empty list says
+    only that there is nothing they may read, as the plan's `cases` does.
+
+    As CSV, one row per evaluation: the flat fields, the members' codes, and each
+    criterion's target, measured and met as columns (`criteria.benefit.measured`); the
+    months and the departures only in JSON.
+
+    Administrators ask for an evaluation (`POST`) before the end date or after the board
+    turned a decision down; from the end date, the daily job asks by itself."""
+
+    queryset = PilotEvaluation.objects.all()
+    serializer_class = serializers.PilotEvaluationSerializer
+    filterset_class = PilotEvaluationFilter
+    parser_classes = [JSONParser]
+    write_permission = "initiatives.evaluate_pilot"
+
+    def get_plan(self) -> PilotPlan:
+        if not hasattr(self, "_plan"):
+            self._plan = get_object_or_404(
+                PilotPlan.objects.visible_to(self.request.user).select_related("service"),
+                service__code=self.kwargs["service_code"],
+            )
+        return self._plan
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no plan
+            return PilotEvaluation.objects.none()
+        return (
+            _visible_evaluations(self.request.user)
+            .filter(plan=self.get_plan())
+            .select_related("evaluated_by")
+        )
+
+    def get_serializer_class(self):
+        if getattr(getattr(self.request, "accepted_renderer", None), "format", None) == "csv":
+            return serializers.PilotEvaluationCSVSerializer
+        return super().get_serializer_class()
+
+    def permission_denied(self, request, message=None, code=None):
+        if message is None and request.user.is_authenticated and request.method == "POST":
+            message = pilots.MAY_NOT_EVALUATE
+        super().permission_denied(request, message=message, code=code)
+
+    @extend_schema(
+        parameters=[SERVICE_CODE],
+        request=serializers.PilotEvaluationInputSerializer,
+        responses={201: serializers.PilotEvaluationSerializer},
+        description=(
+            "Compile the evidence today and put a decision to the board (a case of kind "
+            "pilot): the `decision` given, or, left out, go live when every criterion is met "
+            "and stop otherwise. Extend needs `new_ends_on` (after the current end and "
+            "today); stop takes `wind_down_on` (at least the clusters' notice after the "
+            "board's decision; left out, the earliest such day). 403 (with why) unless you "
+            "are an administrator; 409 when the pilot is already with the board, live or "
+            "stopped; 400 with messages by field."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        plan = self.get_plan()
+        data = serializers.PilotEvaluationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evaluation = pilots.pilot_evaluate(actor=request.user, plan=plan, **data.to_service())
+        evaluation = self.get_queryset().get(pk=evaluation.pk)
+        return Response(self.get_serializer(evaluation).data, status=status.HTTP_201_CREATED)

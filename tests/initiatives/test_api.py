@@ -612,6 +612,26 @@ def test_the_progress_filter_agrees_with_the_progress_shown(world, api, answered
     assert shown == {"LCS": "joined", "ENV": "late", "FIN": "late", "TECH": "declined"}
 
 
+def test_with_progress_agrees_with_progress_on(world, answered):
+    """The rule is written twice, in Python (`progress_on`, for rows already loaded) and in
+    SQL (`with_progress`, for filters): on every day they give the same progress."""
+    for days in (0, 5, 6, 10, 11, 60, 61):
+        day = in_days(days)
+        rows = Commitment.objects.with_progress(day).select_related("department")
+        assert rows.count() == 5
+        for row in rows:
+            assert row.progress == row.progress_on(day, joined=row.joined_on_time), (
+                days,
+                row.department.code,
+            )
+    on_day_11 = dict(
+        Commitment.objects.with_progress(in_days(11))
+        .filter(programme__code="ITNOW")
+        .values_list("department__code", "progress")
+    )
+    assert on_day_11 == {"LCS": "joined", "ENV": "committed", "FIN": "late", "TECH": "declined"}
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
