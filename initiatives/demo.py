@@ -25,9 +25,16 @@ from governance.services import vote_cast
 from initiatives.models import Answer, PilotDecisionKind, PilotPlan, Programme
 from initiatives.pilots import pilot_evaluate, pilot_plan_create
 from initiatives.services import commitment_answer, commitments_notify_late, programme_propose
+from sharedsvc.models import User
 from sharedsvc.periods import previous_month
 
 BOARD = ("EDUC", "ENV", "HLTH", "JAG", "LCS", "SDPR", "TACS", "FIN")
+
+
+def _deputy_minister(code: str) -> User:
+    user = deputy_minister_of(code)
+    assert user is not None, f"the demo gives {code} a deputy minister"
+    return user
 
 
 def _approve(case: Case, seats: tuple[str, ...] = BOARD) -> None:
@@ -61,11 +68,11 @@ def _portal_programme(demo, today: datetime.date) -> None:
     now = timezone.now()
     d = demo.departments
     programme = programme_propose(
-        actor=deputy_minister_of("LCS"),
+        actor=_deputy_minister("LCS"),
         code="PORTAL26",
         name="Citizen transactions online",
         service=demo.services["PORTAL"],
-        sponsor=deputy_minister_of("LCS"),
+        sponsor=_deputy_minister("LCS"),
         goal=(
             "Every ministry that serves citizens offers its transactions through the one "
             "citizen services portal, so that people find them in one place."
@@ -112,11 +119,11 @@ def _finance_programme(demo, today: datetime.date) -> None:
         return
     d = demo.departments
     programme = programme_propose(
-        actor=deputy_minister_of("FIN"),
+        actor=_deputy_minister("FIN"),
         code="FINALL",
         name="Financial operations for every agency",
         service=demo.services["FINOPS"],
-        sponsor=deputy_minister_of("FIN"),
+        sponsor=_deputy_minister("FIN"),
         goal="The agencies that still pay their own invoices join a shared finance cluster.",
         target_on=today + datetime.timedelta(days=365),
         departments=[d[code] for code in ("CLBC", "MUNI", "TRAN")],

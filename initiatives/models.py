@@ -13,10 +13,16 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from clusters.models import Cluster, Department, Membership, Service
-from clusters.rules import reads_board
+from clusters.rules import board_seat_departments
 from governance.models import Case
 from sharedsvc.audit import tracked
-from sharedsvc.rules import acts_for_department, is_provider_manager, signed_in
+from sharedsvc.rules import (
+    acts_for_department,
+    is_deputy_minister,
+    is_provider_manager,
+    reads_everything,
+    signed_in,
+)
 
 CODE_MAX_LENGTH = 20
 TEXT_MAX_LENGTH = 2000
@@ -235,10 +241,11 @@ def pilot_evidence_condition(user) -> Q:
     """A `Q` on pilot plans: whose evaluation evidence and board cases this user reads.
     The board's seat holders, analysts and administrators read every pilot's; a provider's
     managers those of the pilots one of its clusters is in; a department's people those of
-    the pilots whose clusters it was ever a member of."""
+    the pilots whose clusters it was ever a member of. No query of its own: the seat is a
+    subquery, so a page that joins it in asks nothing more."""
     if not signed_in(user):
         return NOTHING
-    if reads_board(user):
+    if reads_everything(user):
         return Q()
     if is_provider_manager(user):
         return Q(
@@ -246,14 +253,17 @@ def pilot_evidence_condition(user) -> Q:
                 "plan_id"
             )
         )
-    if acts_for_department(user):
-        member_clusters = Membership.objects.filter(department_id=user.department_id).values(
-            "cluster_id"
-        )
-        return Q(
-            pk__in=PilotCluster.objects.filter(cluster_id__in=member_clusters).values("plan_id")
-        )
-    return NOTHING
+    if not acts_for_department(user):
+        return NOTHING
+    member_clusters = Membership.objects.filter(department_id=user.department_id).values(
+        "cluster_id"
+    )
+    condition = Q(
+        pk__in=PilotCluster.objects.filter(cluster_id__in=member_clusters).values("plan_id")
+    )
+    if is_deputy_minister(user):
+        condition |= Q(Exists(board_seat_departments(user)))
+    return condition
 
 
 @tracked()

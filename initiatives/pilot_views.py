@@ -131,7 +131,8 @@ def pilot_detail(request: HttpRequest, code: str) -> HttpResponse:
         {
             "plan": plan,
             "today": today,
-            "evaluations": list(plan.evaluations.all()),
+            # The board's cases on the pilot are read with its evidence, by the same people.
+            "evaluations": list(plan.evaluations.all()) if sees_evidence else [],
             "evidence": evidence_seen_by(user, evidence) if evidence else None,
             "suggested": "go live" if evidence and evidence["all_met"] else "stop",
             "form": form if plan.status == PilotStatus.RUNNING or status == 400 else None,

@@ -37,6 +37,7 @@ from sharedsvc.services import validated_save
 MAY_NOT_PLAN = "Only administrators plan pilots."
 MAY_NOT_EVALUATE = "Only administrators ask for a pilot's evaluation."
 NOT_A_PILOT_SERVICE = "{service} is {lifecycle}, not in pilot: only a pilot service has a plan."
+ALREADY_PLANNED = "{service} has a pilot plan already: there is one plan per pilot service."
 NO_CLUSTERS = "Choose at least one cluster of the service."
 CLUSTER_OF_ANOTHER_SERVICE = "{codes}: not clusters of {service}."
 COMPLIANCE_OUT_OF_RANGE = "Enter a compliance rate from 0 to 100 per cent."
@@ -46,15 +47,15 @@ BENEFIT_OUT_OF_RANGE = "Enter a minimum benefit of 0 or more."
 ENDS_BEFORE_START = "The pilot must end after it starts."
 NOT_RUNNING = "The pilot of {service} is {status}: only a running pilot is evaluated."
 ALREADY_WITH_THE_BOARD = "The pilot of {service} is already with the board (case {case})."
-NOT_DUE = "The pilot of {service} ends on {ends:%d %B %Y}: it is evaluated from then."
+NOT_DUE = "The pilot of {service} ends on {ends:%-d %B %Y}: it is evaluated from then."
 UNKNOWN_DECISION = "Choose go live, extend or stop."
 NEW_END_NEEDED = "Give the new end date of the extended pilot."
 NEW_END_TOO_EARLY = (
-    "The new end date must be after the current one ({ends:%d %B %Y}) and after today."
+    "The new end date must be after the current one ({ends:%-d %B %Y}) and after today."
 )
 WIND_DOWN_TOO_EARLY = (
     "The members must have their notice ({days} days) after the board's decision: wind the "
-    "pilot down on {earliest:%d %B %Y} or later."
+    "pilot down on {earliest:%-d %B %Y} or later."
 )
 
 
@@ -79,6 +80,8 @@ def pilot_plan_create(
         errors["service"] = NOT_A_PILOT_SERVICE.format(
             service=service.name, lifecycle=service.get_lifecycle_display().lower()
         )
+    elif PilotPlan.objects.filter(service=service).exists():
+        errors["service"] = ALREADY_PLANNED.format(service=service.name)
     if not chosen:
         errors["clusters"] = NO_CLUSTERS
     elif others := [c.code for c in chosen if c.service_id != service.pk]:
@@ -284,16 +287,16 @@ def _wind_down(
         departments[membership.department_id] = membership.department
         cluster = membership.cluster.code
         if membership.leaves_on is not None and membership.leaves_on <= wind_down_on:
-            line = f"{cluster}: you leave on {membership.leaves_on:%d %B %Y}, as you gave notice."
+            line = f"{cluster}: you leave on {membership.leaves_on:%-d %B %Y}, as you gave notice."
         elif membership.joined_on >= wind_down_on:
             membership.delete()
             line = (
-                f"{cluster}: your membership from {membership.joined_on:%d %B %Y} will not start."
+                f"{cluster}: your membership from {membership.joined_on:%-d %B %Y} will not start."
             )
         else:
             membership.leaves_on = wind_down_on
             validated_save(membership, actor=actor)
-            line = f"{cluster}: your membership ends on {wind_down_on:%d %B %Y}."
+            line = f"{cluster}: your membership ends on {wind_down_on:%-d %B %Y}."
         told.setdefault(membership.department_id, []).append(line)
     alternatives = list(
         Cluster.objects.filter(
@@ -321,7 +324,7 @@ def _wind_down(
             recipients=by_department.get(department_id, []),
             kind=NotificationKind.PILOT_WIND_DOWN,
             subject=f"The pilot of {plan.service.name} stops: its clusters wind down by "
-            f"{wind_down_on:%d %B %Y}",
+            f"{wind_down_on:%-d %B %Y}",
             body=(
                 f"The board decided to stop the pilot of {plan.service.name}. For "
                 f"{department.name}:\n"

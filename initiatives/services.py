@@ -34,7 +34,7 @@ MAY_NOT_PROPOSE = "Only administrators and deputy ministers propose programmes."
 SPONSOR_NOT_A_DEPUTY_MINISTER = "The sponsor must be a deputy minister."
 NO_TARGETS = "Name at least one target department."
 INACTIVE_TARGET = "{code} is not an active department."
-TARGET_IN_THE_PAST = "The target date must be after today ({today:%d %B %Y})."
+TARGET_IN_THE_PAST = "The target date must be after today ({today:%-d %B %Y})."
 CASE_ALREADY_OPEN = "Programme {code} already has an open board case (case {case})."
 NOT_OPEN_TO_THE_BOARD = "Programme {code} is {status}: only a proposed programme goes to the board."
 MAY_NOT_ANSWER = "Only the managers and deputy minister of {code} answer for it."
@@ -42,7 +42,7 @@ NOT_ANSWERABLE = "Programme {code} is {status}: its commitments can no longer be
 UNKNOWN_ANSWER = "Choose committed or declined."
 JOIN_BY_NEEDED = "Give the date your department will have joined a cluster of {service}."
 LATE_NEEDS_REASON = (
-    "Your date is after the programme's target date ({target:%d %B %Y}): give the reason."
+    "Your date is after the programme's target date ({target:%-d %B %Y}): give the reason."
 )
 DECLINE_NEEDS_REASON = "Give the reason your department declines, for the board to read."
 
@@ -214,7 +214,7 @@ def commitments_notify_late(*, as_of: datetime.date, actor: Any = None) -> int:
                 ),
                 body=(
                     f"{commitment.department.name} committed to join a cluster of "
-                    f"{programme.service.name} by {commitment.join_by:%d %B %Y} under programme "
+                    f"{programme.service.name} by {commitment.join_by:%-d %B %Y} under programme "
                     f"{programme.code} ({programme.name}), and has not joined.\n"
                 ),
                 link=reverse("initiatives:programme", args=[programme.code]),

@@ -6,15 +6,24 @@ Each count is pinned with the queries it is made of, so an N+1 cannot come back 
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
 
+from clusters.models import Cluster
 from defection.models import Destination, Reason
 from defection.services import exit_request_submit
+from governance.models import Case
+from initiatives.models import Answer, Commitment, Programme
+from initiatives.pilots import pilot_evaluate, pilot_plan_create
+from initiatives.services import commitment_answer, programme_propose
 from notifications.models import NotificationKind
 from notifications.services import notify
+from servicelevels.models import Measurement
+from sharedsvc.periods import month_start, previous_month
 from tests.factories import (
     ClusterFactory,
     DepartmentFactory,
@@ -27,10 +36,107 @@ from tests.factories import (
 from tests.pages import count_queries
 from tests.personas import World
 
+GROWN_PROGRAMME = "GROW"
+
+
+def _grow_programmes(world: World, i: int, dept) -> None:
+    """Programme GROW (made first) gains a target department each time, which commits and
+    has joined a cluster of the service (its page's answers, months and benefit grow); and
+    each time one more programme, with its board case (the list grows)."""
+    target_on = timezone.localdate() + datetime.timedelta(days=180)
+    if i == 0:
+        grown = programme_propose(
+            actor=world.administrator,
+            code=GROWN_PROGRAMME,
+            name="Desktop IT everywhere",
+            service=world.it,
+            sponsor=world.deputy_minister,
+            goal="Every ministry on one desktop service.",
+            target_on=target_on,
+            departments=[world.lcs],
+        )
+        commitment_answer(
+            actor=world.manager,
+            commitment=grown.commitments.get(),
+            answer=Answer.COMMITTED,
+            join_by=target_on,
+        )
+    MembershipFactory(department=dept, cluster=world.it_tech, joined_on=datetime.date(2025, 6, 1))
+    Commitment.objects.create(
+        programme=grown_programme(),
+        department=dept,
+        answer=Answer.COMMITTED,
+        join_by=target_on,
+        answered_by=world.administrator,
+        answered_at=timezone.now(),
+    )
+    programme_propose(
+        actor=world.administrator,
+        code=f"GP{i:03d}",
+        name=f"Programme {i}",
+        service=world.payroll,
+        sponsor=world.deputy_minister,
+        goal="More payroll shared.",
+        target_on=target_on,
+        departments=[dept, world.env],
+    )
+
+
+GROWN_PILOT = "PGROW"
+
+
+def _grow_pilots(world: World, i: int, dept) -> None:
+    """Pilot PGROW (made first, and put to the board) gains a member each time, with its
+    returns (its evidence and case grow); and each time one more pilot (the list grows)."""
+    today = timezone.localdate()
+    start = month_start(today) - datetime.timedelta(days=150)
+    if i == 0:
+        service = ServiceFactory(code=GROWN_PILOT, name="Grown pilot", lifecycle="pilot")
+        StandardFactory(service=service, name="Done the same day", target="90")
+        cluster = ClusterFactory(code="PGC", service=service, provider=world.tech_provider)
+        MembershipFactory(department=world.lcs, cluster=cluster, joined_on=month_start(start))
+        plan = pilot_plan_create(
+            actor=None,
+            service=service,
+            clusters=[cluster],
+            starts_on=month_start(start),
+            ends_on=today + datetime.timedelta(days=60),
+            min_compliance_rate=Decimal("90"),
+            max_cost_per_unit=Decimal("10"),
+            min_members=1,
+        )
+        pilot_evaluate(actor=world.administrator, plan=plan)
+    cluster = Cluster.objects.get(code="PGC")
+    MembershipFactory(department=dept, cluster=cluster, joined_on=month_start(start))
+    Measurement.objects.create(
+        standard=cluster.service.standards.get(),
+        cluster=cluster,
+        department=dept,
+        period=previous_month(month_start(today)),
+        value=Decimal("95"),
+        submitted_at=timezone.now(),
+    )
+    other = ServiceFactory(code=f"PS{i:03d}", lifecycle="pilot")
+    pilot_plan_create(
+        actor=None,
+        service=other,
+        clusters=[ClusterFactory(code=f"PSC{i:03d}", service=other, provider=world.psoa)],
+        starts_on=month_start(start),
+        ends_on=today + datetime.timedelta(days=60),
+        min_compliance_rate=Decimal("90"),
+        max_cost_per_unit=Decimal("10"),
+        min_members=1,
+    )
+
+
+def grown_programme() -> Programme:
+    return Programme.objects.get(code=GROWN_PROGRAMME)
+
 
 def grow(world: World, n: int, start: int = 0) -> None:
     """Add n more of everything a list or page shows, including rows the LCS manager sees:
-    departments, services, clusters, memberships, exit requests, notifications, tokens."""
+    departments, services, clusters, memberships, exit requests, notifications, tokens,
+    programmes and their answers."""
     for i in range(start, start + n):
         dept = DepartmentFactory(code=f"G{i:03d}")
         dm = UserFactory(username=f"dm_g{i}", role="deputy_minister", department=dept)
@@ -64,6 +170,8 @@ def grow(world: World, n: int, start: int = 0) -> None:
             link="/exit-requests/",
         )
         AuthToken.objects.create(user=world.analyst)
+        _grow_programmes(world, i, dept)
+        _grow_pilots(world, i, dept)
 
 
 # url -> (persona, pinned count). Session sign-in costs 2 queries (session, user) on pages
@@ -104,6 +212,35 @@ PAGES = [
     # session, user, clusters, their costs and compliance (2), the audit context, the
     # benefits, exits, unread
     ("analyst", "/overview/", 9),
+    # Programmes. The list: session, user, department, unread, the programmes
+    ("manager", "/programmes/", 5),
+    # A programme: session, user, the programme, its commitments, its board cases, the
+    # joined departments' memberships and charges (the benefit), department, unread
+    ("manager", f"/programmes/{GROWN_PROGRAMME}/", 9),
+    ("analyst", f"/programmes/{GROWN_PROGRAMME}/", 8),  # without the navigation's department
+    # Proposing one: session, user, who may sponsor, the navigation's department and seats,
+    # unread, the form's services, sponsors and departments
+    ("deputy_minister", "/programmes/new/", 9),
+    # Answering for LCS: session, user, the commitment, department, unread
+    ("manager", f"/programmes/{GROWN_PROGRAMME}/answers/LCS/", 5),
+    # The programme's board case: session, user, the navigation's department and seats, the
+    # case with its programme, its seats, the votes the user may see, the commitments, unread
+    ("deputy_minister", "/cases/{programme_case}/", 9),
+    ("analyst", "/cases/{programme_case}/", 7),  # without the navigation's department and seats
+    # Pilots. The list: session, user, department, unread, the plans, their clusters
+    ("manager", "/pilots/", 6),
+    # A pilot: session, user, department, unread, the plan, its clusters, its evaluations
+    # with their cases, who reads the evidence, and the evidence (returns, pools, charges,
+    # memberships)
+    ("manager", f"/pilots/{GROWN_PILOT}/", 13),
+    ("analyst", f"/pilots/{GROWN_PILOT}/", 12),  # without the navigation's department
+    # Planning one: session, user, unread, the form's services and clusters
+    ("administrator", "/pilots/new/", 5),
+    # The pilot's board case: session, user, the case with its evaluation, plan and service,
+    # its seats (with their deputy ministers), the votes the user may see, the navigation's
+    # department, unread
+    ("manager", "/cases/{pilot_case}/", 7),
+    ("analyst", "/cases/{pilot_case}/", 6),  # without the navigation's department
 ]
 
 
@@ -126,10 +263,22 @@ def test_list_query_count_does_not_grow(world, url):
     assert (small, large) == (pinned, pinned), f"{url}: {small} queries, then {large}"
 
 
+def _address(url: str) -> str:
+    """A page's address, with the grown programme's board case put in."""
+    if "{programme_case}" in url:
+        case = Case.objects.get(programme_decision__programme__code=GROWN_PROGRAMME)
+        return url.format(programme_case=case.pk)
+    if "{pilot_case}" in url:
+        case = Case.objects.get(pilot_evaluation__plan__service__code=GROWN_PILOT)
+        return url.format(pilot_case=case.pk)
+    return url
+
+
 @pytest.mark.parametrize(("persona", "url", "pinned"), PAGES, ids=[f"{p}:{u}" for p, u, _ in PAGES])
 def test_page_query_count_does_not_grow(world, persona, url, pinned):
     client = sign_in(world, persona)
     grow(world, 1)  # one of everything, so no list is empty at the small size
+    url = _address(url)
     small = count_queries(client, url)
     grow(world, 5, start=1)
     large = count_queries(client, url)

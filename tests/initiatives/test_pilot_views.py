@@ -173,3 +173,7 @@ def test_an_administrator_opens_the_board_case_from_the_pilot_page(mail):
     page = client.get("/pilots/MAIL/")
     assert f"Case {evaluation.case_id} : Extend to" in section(page, "decisions")
     assert "Put a decision to the board" not in text(page)
+    # The board's cases are read with the evidence: not by the PSOA, which is not in it.
+    outsider = signed_in(mail.provider_manager).get("/pilots/MAIL/")
+    assert 'id="decisions"' not in outsider.content.decode()
+    assert "With the board" in text(outsider)

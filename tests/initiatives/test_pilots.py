@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 
 from budgets.models import Charge
@@ -20,6 +24,7 @@ from governance.models import Case, CaseKind, CaseStatus, Choice, RecusalReason
 from initiatives import pilots
 from initiatives.models import PilotDecisionKind, PilotEvaluation, PilotPlan, PilotStatus
 from initiatives.pilot_evidence import evidence_seen_by
+from initiatives.tasks import evaluate_due_pilots
 from notifications.models import Notification, NotificationKind
 from sharedsvc.errors import Conflict, Forbidden
 from tests.factories import MembershipFactory, UserFactory
@@ -264,9 +269,9 @@ def test_stopping_winds_every_membership_down_and_tells_each_member(mail):
         "dm_tech",
     }
     body = told.get(recipient__username="mgr_lcs").body
-    assert f"MAIL-TECH: your membership ends on {wind_down:%d %B %Y}." in body
+    assert f"MAIL-TECH: your membership ends on {wind_down:%-d %B %Y}." in body
     assert (
-        f"you leave on {own_date:%d %B %Y}, as you gave notice"
+        f"you leave on {own_date:%-d %B %Y}, as you gave notice"
         in told.get(recipient__username="mgr_env").body
     )
     assert "will not start" in told.get(recipient__username="dm_tech").body
@@ -294,3 +299,19 @@ def test_a_pilot_case_is_read_by_the_board_its_provider_and_its_members(mail):
     }
     assert not mail.provider_manager.has_perm("initiatives.view_pilot_evidence", plan)
     assert mail.other_provider_manager.has_perm("initiatives.view_pilot_evidence", plan)
+
+
+def test_the_command_and_the_beat_task_evaluate_the_due_pilots(mail):
+    plan = plan_of(mail)
+    out = StringIO()
+    call_command("evaluate_due_pilots", stdout=out)  # before the end date: nothing
+    assert out.getvalue() == "" and not PilotEvaluation.objects.exists()
+    at_end = (timezone.now() + datetime.timedelta(days=60)).isoformat()
+    call_command("evaluate_due_pilots", "--as-of", at_end, stdout=out)
+    evaluation = PilotEvaluation.objects.get()
+    assert out.getvalue() == f"The pilot of Digital mail: case {evaluation.case_id} (go live).\n"
+    assert PilotPlan.objects.get(pk=plan.pk).status == PilotStatus.UNDER_REVIEW
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=61)):
+        assert evaluate_due_pilots() == 0  # evaluated once
+    assert PilotEvaluation.objects.count() == 1
+    assert "evaluate-due-pilots" in settings.CELERY_BEAT_SCHEDULE

@@ -17,7 +17,7 @@ ROOT = Path(settings.BASE_DIR)
 REQUIREMENTS = ROOT / "requirements"
 APPLICATION = [
     "sharedsvc", "notifications", "clusters", "budgets", "servicelevels", "defection",
-    "governance", "web", "scripts",
+    "governance", "initiatives", "web", "scripts",
 ]  # fmt: skip
 # What only the tests and the tooling use: none of it may reach a production install.
 TOOLS = re.compile(
