@@ -124,7 +124,9 @@ def pilot_detail(request: HttpRequest, code: str) -> HttpResponse:
     elif may_evaluate and plan.status == PilotStatus.RUNNING:
         form = EvaluateForm()
     sees_evidence = user.has_perm("initiatives.view_pilot_evidence", plan)
-    evidence = pilot_evidence(plan, as_of=today) if sees_evidence else None
+    # While it runs or is with the board; once decided, its cases keep the evidence it had.
+    ongoing = plan.status in (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW)
+    evidence = pilot_evidence(plan, as_of=today) if sees_evidence and ongoing else None
     return render(
         request,
         "initiatives/pilot_detail.html",

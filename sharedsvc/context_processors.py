@@ -33,6 +33,8 @@ def navigation(request) -> dict:
             items.append(("Cases", reverse("governance:case-list")))
         # Programmes are done in the open: every signed-in user reads them.
         items.append(("Programmes", reverse("initiatives:programme-list")))
+        # So are pilots' plans (their evidence follows the gate on the pilot's page).
+        items.append(("Pilots", reverse("pilots:pilot-list")))
         if provider is not None and user.has_perm("clusters.read_provider", provider):
             items.append(("Cost pools", reverse("budgets:cost-pools", args=[provider.code])))
             items.append(("Scorecard", reverse("servicelevels:scorecard", args=[provider.code])))

@@ -70,7 +70,7 @@ def test_a_pilot_is_evaluated_and_each_decision_takes_effect(mail, site):
     sign_in(site, "admin", PASSWORD)
 
     # Planning: an empty form says what each field needs; then the plan is made.
-    site.goto("/pilots/")
+    site.follow(page.get_by_role("navigation", name="Menu").get_by_role("link", name="Pilots"))
     site.follow(page.get_by_role("button", name="Plan a pilot"))
     site.submit(page.get_by_role("button", name="Plan the pilot"))
     summary = page.locator(".govuk-error-summary")
