@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from budgets.forms import attach_service_error
 from defection.forms import long_date
 from initiatives.models import PilotCluster, PilotEvaluation, PilotPlan, PilotStatus
-from initiatives.pilot_evidence import evidence_seen_by, pilot_evidence
 from initiatives.pilot_forms import EvaluateForm, PilotPlanForm
 from initiatives.pilot_subject import decision_words
 from initiatives.pilots import MAY_NOT_EVALUATE, MAY_NOT_PLAN, pilot_evaluate, pilot_plan_create
+from initiatives.selectors import pilot_evidence_so_far
 from sharedsvc.errors import Conflict, Forbidden
 
 PLANNED = "The pilot of {service} is planned: it is evaluated from {ends}."
@@ -125,8 +125,8 @@ def pilot_detail(request: HttpRequest, code: str) -> HttpResponse:
         form = EvaluateForm()
     sees_evidence = user.has_perm("initiatives.view_pilot_evidence", plan)
     # While it runs or is with the board; once decided, its cases keep the evidence it had.
-    ongoing = plan.status in (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW)
-    evidence = pilot_evidence(plan, as_of=today) if sees_evidence and ongoing else None
+    # The same function gives the API's `pilot-plans/{service}/evidence/`.
+    evidence = pilot_evidence_so_far(user, plan, today=today) if sees_evidence else None
     return render(
         request,
         "initiatives/pilot_detail.html",
@@ -135,8 +135,8 @@ def pilot_detail(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
             # The board's cases on the pilot are read with its evidence, by the same people.
             "evaluations": list(plan.evaluations.all()) if sees_evidence else [],
-            "evidence": evidence_seen_by(user, evidence) if evidence else None,
-            "suggested": "go live" if evidence and evidence["all_met"] else "stop",
+            "evidence": evidence,
+            "suggested": "go live" if evidence and evidence.all_met else "stop",
             "form": form if plan.status == PilotStatus.RUNNING or status == 400 else None,
         },
         status=status,

@@ -1,6 +1,8 @@
-"""Reads of the programme pages: the programme with its answers, its progress month by
-month, and the benefit to date of the departments that joined. Each runs a fixed number of
-queries whatever the number of departments, months or memberships (pinned by tests)."""
+"""Reads of the programme and pilot pages and of their API: the programme with its answers,
+its progress month by month, and the benefit to date of the departments that joined; a
+pilot's evidence so far. Each runs a fixed number of queries whatever the number of
+departments, months or memberships (pinned by tests). The page and the API of a programme
+or a pilot ask the same function here, so both doors give the same figures."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ from django.utils import timezone
 
 from budgets.models import Charge
 from clusters.models import Membership
-from initiatives.models import Answer, Commitment, Programme, ProgrammeDecision, Progress
+from initiatives.models import (
+    Answer,
+    Commitment,
+    PilotPlan,
+    PilotStatus,
+    Programme,
+    ProgrammeDecision,
+    Progress,
+)
+from initiatives.pilot_evidence import EvidenceView, evidence_seen_by, pilot_evidence
 from servicelevels.rules import gate_total, sees_member_row
 from sharedsvc.periods import fiscal_year_bounds, fiscal_year_of, month_start, next_month
 
@@ -192,3 +203,40 @@ def joined_benefits(
 
 def joined_department_ids(rows: list[tuple[Any, str]]) -> list[int]:
     return [c.department_id for c, progress in rows if progress == Progress.JOINED]
+
+
+def programme_benefit(user: Any, programme: Programme, *, today: datetime.date) -> dict[str, Any]:
+    """The benefit to date of the programme's departments that joined (progress `joined`
+    on `today`), as `joined_benefits` gives it to this user: the rows it may see and the
+    total, withheld as `servicelevels.rules.gate_total` says. The one computation of the
+    programme's page and of `/api/v1/programmes/{code}/benefit/`. Needs the commitments
+    prefetched through `Commitment.objects.with_joined()`: two queries (none when no
+    department joined)."""
+    rows = progress_of(list(programme.commitments.all()), today)
+    return joined_benefits(user, programme, joined_department_ids(rows), today=today)
+
+
+# Pilots -----------------------------------------------------------------------------------
+
+ONGOING = (PilotStatus.RUNNING, PilotStatus.UNDER_REVIEW)
+
+
+def pilot_is_ongoing(plan: PilotPlan) -> bool:
+    """Running or with the board: its evidence so far is compiled on the day. Once decided
+    (live or stopped), its board cases keep the evidence it was decided on."""
+    return plan.status in ONGOING
+
+
+def pilot_evidence_so_far(
+    user: Any, plan: PilotPlan, *, today: datetime.date
+) -> EvidenceView | None:
+    """A pilot's evidence compiled on `today`, as this user may see it (`evidence_seen_by`:
+    the benefit and the months' baselines, charges and benefit withheld where they would
+    reveal another department's figures); None once the pilot is decided. The one
+    computation of the pilot's page ("Evidence so far") and of
+    `/api/v1/pilot-plans/{service}/evidence/`. For a reader of the pilot's evidence: each
+    door asks `initiatives.view_pilot_evidence` first (the page leaves the section out, the
+    API answers 404). Five queries (the clusters, returns, pools, charges, memberships)."""
+    if not pilot_is_ongoing(plan):
+        return None
+    return evidence_seen_by(user, pilot_evidence(plan, as_of=today))

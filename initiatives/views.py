@@ -139,9 +139,7 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     # Departments are counted whole: no gridline at half a department.
     committed_chart.ticks = [t for t in committed_chart.ticks if "." not in t["label"]]
-    benefits = selectors.joined_benefits(
-        user, programme, selectors.joined_department_ids(rows), today=today
-    )
+    benefits = selectors.programme_benefit(user, programme, today=today)
     late_names = ", ".join(d.name for d in late)
     return render(
         request,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from decimal import Decimal
 from typing import Any, cast
@@ -33,6 +34,7 @@ from initiatives.pilot_evidence import (
 )
 from initiatives.pilots import UNKNOWN_DECISION
 from initiatives.services import UNKNOWN_ANSWER
+from servicelevels.api.serializers import MONEY, WITHHELD_HELP
 from sharedsvc.models import User
 
 NAME_MAX_LENGTH: int = Programme._meta.get_field("name").max_length or 200
@@ -122,6 +124,72 @@ class ProgrammeSerializer(serializers.ModelSerializer):
 
     def get_cases(self, programme: Programme) -> list[int]:
         return [decision.case_id for decision in programme.decisions.all()]
+
+
+class ProgrammeBenefitRowSerializer(serializers.Serializer):
+    """One department that joined: its baseline and benefit are its private figures, so a
+    row is only for the department, analysts and administrators
+    (`servicelevels.rules.sees_member_row`)."""
+
+    department = serializers.CharField(help_text="The department's code.")
+    name = serializers.CharField(help_text="The department's name.")
+    baseline = serializers.DecimalField(
+        help_text="Its baselines for the programme's service pro rata to its days of "
+        "membership up to today.",
+        **MONEY,
+    )
+    charged = serializers.DecimalField(
+        help_text="What it has been charged for the service, up to today.", **MONEY
+    )
+    benefit = serializers.DecimalField(help_text="baseline - charged.", **MONEY)
+
+
+class ProgrammeBenefitTotalSerializer(serializers.Serializer):
+    """The total over every department that joined (not only the rows you see)."""
+
+    baseline = serializers.DecimalField(**MONEY)
+    charged = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+
+
+class ProgrammeBenefitSerializer(serializers.Serializer):
+    """The benefit to date of a programme's departments that joined, as its page shows it:
+    the rows you may see and the total, withheld (null, with `withheld` saying why) where
+    it would reveal another department's figures."""
+
+    # Built from `initiatives.selectors.programme_benefit` (ProgrammeViewSet.benefit).
+
+    programme = serializers.CharField(help_text="The programme's code.")
+    service = serializers.CharField(help_text="The code of the programme's service.")
+    as_of = serializers.DateField(help_text="Today: the figures run up to this day.")
+    contributors = serializers.IntegerField(
+        help_text="The departments that joined and have days of membership: the total's."
+    )
+    rows = ProgrammeBenefitRowSerializer(
+        many=True,
+        help_text="One per department that joined, as far as you may see its figures "
+        "(your own department's; every one for analysts and administrators).",
+    )
+    total = ProgrammeBenefitTotalSerializer(
+        allow_null=True,
+        help_text="Over every department that joined; null when none has, or when withheld.",
+    )
+    withheld = serializers.CharField(allow_null=True, help_text=WITHHELD_HELP)
+
+
+def programme_benefit_data(programme: Programme, benefit: dict[str, Any], today) -> dict[str, Any]:
+    """The answer of `ProgrammeBenefitSerializer` from `selectors.programme_benefit`."""
+    total = benefit["total"]
+    withheld = total["withheld"] if total else None
+    return {
+        "programme": programme.code,
+        "service": programme.service.code,
+        "as_of": today,
+        "contributors": total["contributors"] if total else 0,
+        "rows": benefit["rows"],
+        "total": None if total is None or withheld else total,
+        "withheld": withheld,
+    }
 
 
 class ProgrammeInputSerializer(serializers.Serializer):
@@ -507,6 +575,38 @@ class PilotEvaluationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_withheld(self, evaluation: PilotEvaluation) -> str | None:
         return _seen(self, evaluation).withheld
+
+
+class PilotEvidenceSerializer(serializers.Serializer):
+    """A pilot's evidence so far, compiled today, as you may see it (`evidence_seen_by`):
+    the shape of an evaluation's evidence, the benefit and the months' baselines, charges
+    and benefit withheld, with why, where they would reveal another department's figures."""
+
+    # Serializes an `EvidenceView` (`initiatives.selectors.pilot_evidence_so_far`).
+
+    service = serializers.SerializerMethodField(help_text="The code of the service in pilot.")
+    as_of = serializers.DateField(help_text="Today: the day the evidence is compiled.")
+    all_met = serializers.BooleanField(help_text="Every criterion is met.")
+    criteria = PilotCriterionSerializer(many=True, help_text="Each criterion, met or not.")
+    monthly = PilotMonthSerializer(many=True, help_text="The complete months behind them.")
+    members = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the member departments today."
+    )
+    departures = PilotDepartureSerializer(
+        many=True, help_text="The departments that left during the pilot."
+    )
+    withheld = serializers.CharField(
+        allow_null=True,
+        help_text="Why the benefit and the months' baselines, charges and benefit are "
+        "withheld from you, or null when you see them.",
+    )
+
+    def get_service(self, evidence: EvidenceView) -> str:
+        return self.context["service"]
+
+    def to_representation(self, instance: EvidenceView) -> dict[str, Any]:
+        criteria = [{"withheld": None, **c} for c in instance.criteria]
+        return super().to_representation(dataclasses.replace(instance, criteria=criteria))
 
 
 class PilotEvaluationCSVSerializer(PilotEvaluationSerializer):

@@ -5,13 +5,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from clusters.api.views import CODE_PATTERN
 from governance.models import Case
-from initiatives import pilots, services
+from initiatives import pilots, selectors, services
 from initiatives.api import serializers
 from initiatives.filters import (
     CommitmentFilter,
@@ -24,6 +25,7 @@ from initiatives.models import (
     PilotCluster,
     PilotEvaluation,
     PilotPlan,
+    PilotStatus,
     Programme,
     ProgrammeDecision,
 )
@@ -105,6 +107,37 @@ class ProgrammeViewSet(
         if message is None and request.user.is_authenticated and request.method == "POST":
             message = services.MAY_NOT_PROPOSE
         super().permission_denied(request, message=message, code=code)
+
+    @extend_schema(
+        parameters=[CODE],
+        responses=serializers.ProgrammeBenefitSerializer,
+        description=(
+            "The benefit to date of the target departments that joined (progress `joined` "
+            "today), as the programme's page shows it: per department, its baselines for the "
+            "programme's service pro rata to its days of membership up to today, what it was "
+            "charged for the service, and the difference; and the total over all of them. A "
+            "department's row is only for its own people, analysts and administrators; the "
+            "total is withheld (null, with `withheld` saying why) from a department unless at "
+            "least three departments contribute or it is the department's own alone. Not "
+            "paginated (one row per department that joined). As CSV, the rows you see."
+        ),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def benefit(self, request, code=None):
+        # The programme's page and this answer ask the same selector (one computation).
+        today = timezone.localdate()
+        programme = get_object_or_404(
+            Programme.objects.visible_to(request.user)
+            .select_related("service")
+            .prefetch_related(Prefetch("commitments", queryset=Commitment.objects.with_joined())),
+            code=code,
+        )
+        benefit = selectors.programme_benefit(request.user, programme, today=today)
+        data = serializers.programme_benefit_data(programme, benefit, today)
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            rows = serializers.ProgrammeBenefitRowSerializer(data["rows"], many=True)
+            return Response(rows.data)
+        return Response(serializers.ProgrammeBenefitSerializer(data).data)
 
     @extend_schema(
         request=serializers.ProgrammeInputSerializer,
@@ -203,6 +236,12 @@ SERVICE_CODE = OpenApiParameter(
 )
 
 
+NO_EVIDENCE_SO_FAR = (
+    "The pilot of {service} is decided ({status}): there is no evidence so far; its evaluations "
+    "(evaluations/) keep the evidence it was decided on."
+)
+
+
 def _visible_evaluations(user):
     """The evaluations of the pilots whose evidence this user reads."""
     return PilotEvaluation.objects.filter(plan__in=PilotPlan.objects.evidence_visible_to(user))
@@ -246,6 +285,42 @@ class PilotPlanViewSet(CSVUnpaginatedMixin, mixins.CreateModelMixin, viewsets.Re
         if message is None and request.user.is_authenticated and request.method == "POST":
             message = pilots.MAY_NOT_PLAN
         super().permission_denied(request, message=message, code=code)
+
+    @extend_schema(
+        parameters=[SERVICE_CODE],
+        responses=serializers.PilotEvidenceSerializer,
+        description=(
+            "The evidence so far, compiled today, as the pilot's page shows it (\"Evidence "
+            'so far"): each criterion against what was measured, the complete months behind '
+            "it, the members today and the departures, in the shape of an evaluation's "
+            "evidence (`evaluations/`). The benefit and the months' baselines, charges and "
+            "benefit are withheld (null, with `withheld` saying why) where they would reveal "
+            "another department's figures. Only while the pilot is running or with the "
+            "board: once decided, 404, and its evaluations keep the evidence it was decided "
+            "on. 404 too for whoever does not read the pilot's evidence "
+            "(`initiatives.view_pilot_evidence`: the board, analysts, administrators, the "
+            "providers and member departments of its clusters): the page simply leaves the "
+            "section out for them, so the plan itself stays public. As CSV, the months."
+        ),
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def evidence(self, request, service_code=None):
+        plan = get_object_or_404(
+            PilotPlan.objects.evidence_visible_to(request.user).select_related("service"),
+            service__code=service_code,
+        )
+        # The pilot's page and this answer ask the same selector (one computation).
+        evidence = selectors.pilot_evidence_so_far(request.user, plan, today=timezone.localdate())
+        if evidence is None:
+            raise NotFound(
+                NO_EVIDENCE_SO_FAR.format(
+                    service=plan.service.name, status=PilotStatus(plan.status).label.lower()
+                )
+            )
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return Response(serializers.PilotMonthSerializer(evidence.monthly, many=True).data)
+        body = serializers.PilotEvidenceSerializer(evidence, context={"service": plan.service.code})
+        return Response(body.data)
 
     @extend_schema(
         request=serializers.PilotPlanInputSerializer,

@@ -3,7 +3,9 @@
 Every signed-in user reads programmes and their commitments. Administrators and deputy
 ministers (LCS's and FIN's) propose one (201); everyone else is refused (403). ITNOW
 targets LCS and ENV: LCS's answer is given by its manager, its deputy minister or an
-administrator (200), and refused to everyone else (403). Nothing else is written here (405).
+administrator (200), and refused to everyone else (403). Every signed-in user reads the
+benefit to date of the departments that joined (the rows and the total as each may see
+them). Nothing else is written here (405).
 """
 
 from __future__ import annotations
@@ -67,6 +69,22 @@ ROWS: list[Row] = [
     Row(
         "(no such programme, API)",
         lambda w: f"{PROGRAMMES}NOPE/",
+        {"GET": statuses(404, 401)},
+    ),
+    Row(
+        "api/v1/programmes/<code>/benefit/",
+        lambda w: f"{PROGRAMMES}{_programme(w)}/benefit/",
+        {
+            "GET": API_READ,
+            "POST": NOT_ALLOWED,
+            "PUT": NOT_ALLOWED,
+            "PATCH": NOT_ALLOWED,
+            "DELETE": NOT_ALLOWED,
+        },
+    ),
+    Row(
+        "(no such programme's benefit, API)",
+        lambda w: f"{PROGRAMMES}NOPE/benefit/",
         {"GET": statuses(404, 401)},
     ),
     Row(

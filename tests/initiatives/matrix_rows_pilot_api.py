@@ -4,7 +4,10 @@ Digital mail (MAIL) is a service in pilot, in one cluster run by TECHSVC with LC
 as members. Every signed-in user reads its plan and the list of its evaluations (which is
 empty for those who may not read the evidence, never a 404: the plan is public).
 Administrators plan a pilot (201) and ask for its evaluation (201; 409 once it is with the
-board); everyone else is refused (403). Nothing else is written here (405).
+board); everyone else is refused (403). Its evidence so far is read by those who read the
+pilot's evidence (everyone but the PSOA's provider manager, whose provider runs no cluster of
+it: 404), while it runs or is with the board (a decided pilot's is 404 to all). Nothing else
+is written here (405).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from django.utils import timezone
 
 from clusters.models import Lifecycle
-from initiatives.models import PilotPlan
+from initiatives.models import PilotPlan, PilotStatus
 from initiatives.pilots import pilot_evaluate, pilot_plan_create
 from tests.factories import ClusterFactory, MembershipFactory, ServiceFactory
 from tests.matrix import API_READ, Row, statuses
@@ -25,6 +28,8 @@ from tests.personas import World
 PILOT_PLANS = "/api/v1/pilot-plans/"
 NOT_ALLOWED = statuses(405, 401)
 ADMINISTRATORS = statuses(403, 401, administrator=201)
+# Who reads MAIL's evidence: all but the PSOA's provider manager (no cluster of the pilot).
+READS_EVIDENCE = statuses(200, 401, provider_manager=404)
 
 
 def _pilot_service(w: World, code: str = "MAIL"):
@@ -63,6 +68,12 @@ def _plan(w: World) -> str:
 def _evaluated(w: World) -> str:
     plan = _running(w)
     pilot_evaluate(actor=w.administrator, plan=plan)
+    return plan.service.code
+
+
+def _decided(w: World) -> str:
+    plan = _running(w)
+    PilotPlan.objects.filter(pk=plan.pk).update(status=PilotStatus.LIVE)
     return plan.service.code
 
 
@@ -113,5 +124,31 @@ ROWS: list[Row] = [
         "(no such pilot plan's evaluations, API)",
         lambda w: f"{PILOT_PLANS}NOPE/evaluations/",
         {"GET": statuses(404, 401), "POST": statuses(403, 401, administrator=404)},
+    ),
+    Row(
+        "api/v1/pilot-plans/<service_code>/evidence/",
+        lambda w: f"{PILOT_PLANS}{_plan(w)}/evidence/",
+        {
+            "GET": READS_EVIDENCE,
+            "POST": NOT_ALLOWED,
+            "PUT": NOT_ALLOWED,
+            "PATCH": NOT_ALLOWED,
+            "DELETE": NOT_ALLOWED,
+        },
+    ),
+    Row(
+        "(a pilot with the board: its evidence so far, API)",
+        lambda w: f"{PILOT_PLANS}{_evaluated(w)}/evidence/",
+        {"GET": READS_EVIDENCE},
+    ),
+    Row(
+        "(a decided pilot: no evidence so far, API)",
+        lambda w: f"{PILOT_PLANS}{_decided(w)}/evidence/",
+        {"GET": statuses(404, 401)},
+    ),
+    Row(
+        "(no such pilot plan's evidence, API)",
+        lambda w: f"{PILOT_PLANS}NOPE/evidence/",
+        {"GET": statuses(404, 401)},
     ),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from decimal import Decimal
 from typing import Any
 
 import pghistory.models
@@ -16,10 +17,12 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from budgets.services import chargeback_run, cost_pool_create
 from clusters.models import Membership
+from clusters.rules import WITHHELD
 from governance import services as board
 from governance.models import Case, CaseKind, CaseStatus
-from initiatives import services
+from initiatives import selectors, services
 from initiatives.api.serializers import DUPLICATE_CODE, TEXT_TOO_LONG
 from initiatives.models import (
     TEXT_MAX_LENGTH,
@@ -30,7 +33,7 @@ from initiatives.models import (
     ProgrammeStatus,
 )
 from sharedsvc.roles import Role
-from tests.factories import DepartmentFactory, UserFactory
+from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.pages import count_queries
 from tests.personas import World
 
@@ -853,12 +856,178 @@ def test_an_answer_body_that_is_not_an_object_is_400(world, api):
     assert commitment(programme, "ENV").answer == Answer.PENDING
 
 
+# The benefit to date of the departments that joined -----------------------------------------
+
+BENEFIT = f"{PROGRAMMES}ITNOW/benefit/"
+LAST_MONTH = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+def join(world: World, programme: Programme, department, joined_on: datetime.date) -> None:
+    """The department commits to join by a month from now, and is in IT-TECH since
+    `joined_on` (LCS is already, since April 2025)."""
+    if not Membership.objects.filter(department=department, cluster=world.it_tech).exists():
+        MembershipFactory(department=department, cluster=world.it_tech, joined_on=joined_on)
+    answer_as(
+        world.administrator,
+        commitment(programme, department.code),
+        Answer.COMMITTED,
+        join_by=in_days(30),
+    )
+
+
+@pytest.fixture
+def joined(world):
+    """ITNOW targets LCS, ENV and FIN: LCS (in IT-TECH since April 2025) and ENV (since
+    June 2026) joined, FIN has not answered; IT-TECH was charged for last month. Two
+    departments make the total."""
+    programme = propose(world, departments=[world.lcs, world.env, world.fin])
+    join(world, programme, world.lcs, datetime.date(2025, 4, 1))
+    join(world, programme, world.env, datetime.date(2026, 6, 1))
+    cost_pool_create(
+        actor=world.administrator,
+        cluster=world.it_tech,
+        period=LAST_MONTH,
+        amount=Decimal("4000.00"),
+    )
+    chargeback_run(actor=world.administrator, period=LAST_MONTH)
+    world.programme = programme
+    return world
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+def test_the_benefit_is_the_pages_rows_and_total(joined, api, client):
+    """The same selector as the page: the analyst reads every row and the total."""
+    response = api.as_user(joined.analyst).get(BENEFIT)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    client.force_login(joined.analyst)
+    page = client.get("/programmes/ITNOW/").context["benefits"]
+    assert data == {
+        "programme": "ITNOW",
+        "service": "IT",
+        "as_of": timezone.localdate().isoformat(),
+        "contributors": 2,
+        "rows": [
+            {
+                "department": row["department"],
+                "name": row["name"],
+                "baseline": _money(row["baseline"]),
+                "charged": _money(row["charged"]),
+                "benefit": _money(row["benefit"]),
+            }
+            for row in page["rows"]
+        ],
+        "total": {
+            "baseline": _money(page["total"]["baseline"]),
+            "charged": _money(page["total"]["charged"]),
+            "benefit": _money(page["total"]["benefit"]),
+        },
+        "withheld": None,
+    }
+    assert [r["department"] for r in data["rows"]] == ["ENV", "LCS"]
+    assert sum(Decimal(r["charged"]) for r in data["rows"]) == Decimal("4000.00")
+    for row in data["rows"]:
+        assert Decimal(row["benefit"]) == Decimal(row["baseline"]) - Decimal(row["charged"])
+
+
+@pytest.mark.parametrize(
+    ("persona", "rows"),
+    [
+        ("manager", ["LCS"]),  # its own department's row
+        ("deputy_minister", ["LCS"]),
+        ("other_manager", ["ENV"]),
+        ("recused_deputy_minister", []),  # FIN has not joined
+        ("provider_manager", []),
+        ("other_provider_manager", []),  # runs IT-TECH: charges, not baselines
+    ],
+)
+def test_a_department_reads_its_own_row_and_not_a_total_of_two(joined, api, client, persona, rows):
+    user = getattr(joined, persona)
+    data = api.as_user(user).get(BENEFIT).json()
+    assert [r["department"] for r in data["rows"]] == rows
+    assert data["total"] is None
+    assert data["withheld"] == WITHHELD
+    assert data["contributors"] == 2
+    # The page shows the same rows and withholds the same total.
+    client.force_login(user)
+    page = client.get("/programmes/ITNOW/").context["benefits"]
+    assert [r["department"] for r in page["rows"]] == rows
+    assert page["total"]["withheld"] == WITHHELD
+
+
+def test_three_departments_show_the_total_to_everyone(joined, api):
+    join(joined, joined.programme, joined.fin, datetime.date(2026, 6, 1))
+    everything = api.as_user(joined.analyst).get(BENEFIT).json()
+    for persona in ("manager", "provider_manager"):
+        data = api.as_user(getattr(joined, persona)).get(BENEFIT).json()
+        assert data["contributors"] == 3
+        assert data["withheld"] is None
+        assert data["total"] == everything["total"] is not None
+    assert len(everything["rows"]) == 3
+
+
+def test_nobody_joined_yet_is_no_row_and_no_total(world, api):
+    propose(world)
+    data = api.as_user(world.manager).get(BENEFIT).json()
+    assert data == {
+        "programme": "ITNOW",
+        "service": "IT",
+        "as_of": timezone.localdate().isoformat(),
+        "contributors": 0,
+        "rows": [],
+        "total": None,
+        "withheld": None,
+    }
+
+
+def test_the_benefit_as_csv_has_the_rows_you_see(joined, api):
+    response = api.as_user(joined.analyst).get(BENEFIT, {"format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["department"] for r in rows] == ["ENV", "LCS"]
+    assert list(rows[0]) == ["department", "name", "baseline", "charged", "benefit"]
+    response = api.as_user(joined.manager).get(BENEFIT, {"format": "csv"})
+    assert [r["department"] for r in csv.DictReader(io.StringIO(response.content.decode()))] == [
+        "LCS"
+    ]
+
+
+def test_the_benefit_signed_out_is_401_unknown_404_and_not_written(joined, api):
+    assert api.as_user(None).get(BENEFIT).status_code == 401
+    client = api.as_user(joined.analyst)
+    response = client.get(f"{PROGRAMMES}NOPE/benefit/")
+    assert response.status_code == 404 and "detail" in response.json()
+    before = snapshot()
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(client, method)(BENEFIT, {}, format="json").status_code == 405
+    assert snapshot() == before
+
+
+def test_the_benefit_is_one_computation_for_both_doors(joined, api, monkeypatch):
+    """The API asks the page's selector, not a copy of it."""
+    calls = []
+    original = selectors.programme_benefit
+
+    def spy(*args, **kwargs):
+        calls.append(args[1].code)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "programme_benefit", spy)
+    assert api.as_user(joined.analyst).get(BENEFIT).status_code == 200
+    assert calls == ["ITNOW"]
+
+
 # Query counts ------------------------------------------------------------------------------
 
 
 def grow(world: World, n: int, start: int = 0) -> None:
     """n more programmes, each with a board case and three targets (one committed, one
-    declined, one pending); and n more target departments on ITNOW, answered alike."""
+    declined, one pending); and 2n more target departments on ITNOW, committed: n of them
+    in IT-TECH since June 2026 (joined: ITNOW's benefit grows a row each)."""
     itnow = Programme.objects.get(code="ITNOW")
     for i in range(start, start + n):
         departments = [DepartmentFactory(code=f"G{i:03d}{x}") for x in "ABC"]
@@ -874,6 +1043,9 @@ def grow(world: World, n: int, start: int = 0) -> None:
             Answer.COMMITTED,
             join_by=in_days(30),
         )
+        joiner = DepartmentFactory(code=f"J{i:03d}")
+        Commitment.objects.create(programme=itnow, department=joiner)
+        join(world, itnow, joiner, datetime.date(2026, 6, 1))
 
 
 # url -> (persona, pinned count). Session sign-in costs 2 queries (session, user).
@@ -889,6 +1061,10 @@ LISTS = {
     "/api/v1/programmes/ITNOW/commitments/": ("analyst", 5),
     "/api/v1/programmes/ITNOW/commitments/?progress=committed": ("manager", 5),
     "/api/v1/programmes/ITNOW/commitments/?format=csv": ("deputy_minister", 4),  # no count
+    # the programme (service joined), its commitments (whether each joined), the joined
+    # departments' memberships of the service, their charges
+    "/api/v1/programmes/ITNOW/benefit/": ("analyst", 6),
+    "/api/v1/programmes/ITNOW/benefit/?format=csv": ("manager", 6),
 }
 
 
@@ -910,7 +1086,8 @@ def test_the_query_counts_see_the_growth(world, api):
     grow(world, 3)
     client = api.as_user(world.analyst)
     assert client.get(PROGRAMMES).json()["count"] == 4
-    assert client.get(f"{PROGRAMMES}ITNOW/commitments/").json()["count"] == 5
+    assert client.get(f"{PROGRAMMES}ITNOW/commitments/").json()["count"] == 8
+    assert len(client.get(BENEFIT).json()["rows"]) == 3
     assert client.get(f"{PROGRAMMES}G001/").json()["progress"] == {
         **NO_PROGRESS,
         "pending": 1,

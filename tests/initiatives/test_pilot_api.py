@@ -23,8 +23,9 @@ from clusters.models import Lifecycle, Membership
 from clusters.rules import WITHHELD
 from governance import services as board
 from governance.models import Case, CaseKind, CaseStatus
-from initiatives import pilots
+from initiatives import pilots, selectors
 from initiatives.api.serializers import COMPLIANCE_DIGITS
+from initiatives.api.views import NO_EVIDENCE_SO_FAR
 from initiatives.models import (
     PilotCluster,
     PilotDecisionKind,
@@ -32,10 +33,18 @@ from initiatives.models import (
     PilotPlan,
     PilotStatus,
 )
+from initiatives.pilot_evidence import pilot_evidence
 from initiatives.pilots import ALREADY_PLANNED
 from notifications.models import Notification
+from servicelevels.models import Measurement
 from sharedsvc.roles import Role
-from tests.factories import ClusterFactory, MembershipFactory, ServiceFactory, UserFactory
+from tests.factories import (
+    ClusterFactory,
+    DepartmentFactory,
+    MembershipFactory,
+    ServiceFactory,
+    UserFactory,
+)
 from tests.initiatives.pilot_world import mail_fixture, months_back, plan_of, seated_fixture  # noqa: F401
 from tests.pages import count_queries
 from tests.sharedsvc.test_schema import (  # noqa: F401  (fixtures)
@@ -48,6 +57,7 @@ API = "/api/v1"
 PILOT_PLANS = f"{API}/pilot-plans/"
 MAIL = f"{PILOT_PLANS}MAIL/"
 EVALUATIONS = f"{MAIL}evaluations/"
+EVIDENCE = f"{MAIL}evidence/"
 NUL = "\x00"
 CRITERIA = ["compliance_rate", "cost_per_unit", "members", "benefit"]
 
@@ -950,12 +960,153 @@ def test_an_evaluation_body_that_is_not_an_object_is_400(mail, api):
     assert not PilotEvaluation.objects.exists()
 
 
+# The evidence so far ----------------------------------------------------------------------
+
+
+def test_the_evidence_so_far_is_an_evaluations_evidence_compiled_today(mail, api):
+    plan = plan_of(mail)
+    response = api.as_user(mail.analyst).get(EVIDENCE)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    plan.refresh_from_db()  # the criteria as stored (`0.00`, not the `0` it was given)
+    compiled = pilot_evidence(plan, as_of=timezone.localdate())
+    assert data == {
+        "service": "MAIL",
+        "as_of": timezone.localdate().isoformat(),
+        "all_met": compiled["all_met"],
+        "criteria": [{"withheld": None, **c} for c in compiled["criteria"]],
+        "monthly": compiled["monthly"],
+        "members": ["ENV", "FIN", "LCS"],
+        "departures": [],
+        "withheld": None,
+    }
+    # The shape of an evaluation's evidence: compiled the same day, the same figures.
+    evaluate(mail, plan)
+    [evaluation] = results(api.as_user(mail.analyst).get(EVALUATIONS))
+    again = api.as_user(mail.analyst).get(EVIDENCE).json()
+    for key in ("as_of", "all_met", "criteria", "monthly", "members", "departures", "withheld"):
+        assert again[key] == evaluation[key], key
+
+
+def test_the_page_shows_the_same_evidence(mail, api, client):
+    plan_of(mail)
+    client.force_login(mail.manager)
+    shown = client.get("/pilots/MAIL/").context["evidence"]
+    data = api.as_user(mail.manager).get(EVIDENCE).json()
+    assert data["criteria"] == [{"withheld": None, **c} for c in shown.criteria]
+    assert data["monthly"] == shown.monthly
+    assert data["withheld"] == shown.withheld
+
+
+@pytest.mark.parametrize(
+    "persona", ["manager", "other_manager", "recused_deputy_minister", "other_provider_manager"]
+)
+def test_the_evidence_so_far_withholds_a_total_of_two(two_contributors, api, client, persona):
+    user = getattr(two_contributors, persona)
+    data = api.as_user(user).get(EVIDENCE).json()
+    assert data["withheld"] == WITHHELD
+    by_name = {c["criterion"]: c for c in data["criteria"]}
+    assert (by_name["benefit"]["measured"], by_name["benefit"]["withheld"]) == (None, WITHHELD)
+    for month in data["monthly"]:
+        assert (month["baseline"], month["charged"], month["benefit"]) == (None, None, None)
+        assert month["cost_per_unit"] is not None
+    # As the page shows it.
+    client.force_login(user)
+    assert client.get("/pilots/MAIL/").context["evidence"].withheld == WITHHELD
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(api.as_user(user).get(EVIDENCE, {"format": "csv"}).content.decode())
+        )
+    )
+    assert [r["benefit"] for r in csv_rows] == ["", "", ""]
+
+
+@pytest.mark.parametrize("persona", ["analyst", "administrator"])
+def test_the_evidence_so_far_shows_the_benefit_to_whom_sees_every_department(
+    two_contributors, api, persona
+):
+    data = api.as_user(getattr(two_contributors, persona)).get(EVIDENCE).json()
+    assert data["withheld"] is None
+    assert data["criteria"][3]["measured"] is not None
+
+
+def test_whoever_does_not_read_the_evidence_gets_a_404(mail, api, client, outsiders):
+    """The page leaves the section out for them; the API answers 404."""
+    plan_of(mail)
+    for user in outsiders:
+        response = api.as_user(user).get(EVIDENCE)
+        assert response.status_code == 404, user
+        assert "detail" in response.json()
+        assert api.as_user(user).get(MAIL).status_code == 200  # the plan is public
+        client.force_login(user)
+        page = client.get("/pilots/MAIL/")
+        assert page.status_code == 200 and page.context["evidence"] is None
+
+
+@pytest.mark.parametrize("status", [PilotStatus.LIVE, PilotStatus.STOPPED])
+def test_a_decided_pilot_has_no_evidence_so_far(mail, api, client, status):
+    plan = plan_of(mail)
+    evaluate(mail, plan)
+    PilotPlan.objects.filter(pk=plan.pk).update(status=status)
+    response = api.as_user(mail.analyst).get(EVIDENCE)
+    assert response.status_code == 404
+    assert response.json()["detail"] == NO_EVIDENCE_SO_FAR.format(
+        service="Digital mail", status=PilotStatus(status).label.lower()
+    )
+    # Its evaluation keeps the evidence it was decided on; the page shows none so far.
+    assert len(results(api.as_user(mail.analyst).get(EVALUATIONS))) == 1
+    client.force_login(mail.analyst)
+    assert client.get("/pilots/MAIL/").context["evidence"] is None
+
+
+def test_a_pilot_with_the_board_shows_its_evidence_so_far(mail, api):
+    evaluate(mail, plan_of(mail))
+    assert PilotPlan.objects.get().status == PilotStatus.UNDER_REVIEW
+    assert api.as_user(mail.manager).get(EVIDENCE).status_code == 200
+
+
+def test_the_evidence_signed_out_is_401_unknown_404_and_not_written(mail, api):
+    plan_of(mail)
+    assert api.as_user(None).get(EVIDENCE).status_code == 401
+    client = api.as_user(mail.administrator)
+    for url in (f"{PILOT_PLANS}NOPE/evidence/", f"{PILOT_PLANS}IT/evidence/"):
+        assert client.get(url).status_code == 404, url
+    before = snapshot()
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(client, method)(EVIDENCE, {}, format="json").status_code == 405
+    assert snapshot() == before
+
+
+def test_the_evidence_as_csv_has_the_months(mail, api):
+    plan_of(mail)
+    response = api.as_user(mail.analyst).get(EVIDENCE, {"format": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["period"] for r in rows] == [months_back(n).strftime("%Y-%m") for n in (3, 2, 1)]
+    assert rows[0]["pool"] == "2400.00" and rows[0]["charged"] == "2400.00"
+
+
+def test_the_evidence_is_one_computation_for_both_doors(mail, api, monkeypatch):
+    plan_of(mail)
+    calls = []
+    original = selectors.pilot_evidence_so_far
+
+    def spy(*args, **kwargs):
+        calls.append(args[1].service.code)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "pilot_evidence_so_far", spy)
+    assert api.as_user(mail.analyst).get(EVIDENCE).status_code == 200
+    assert calls == ["MAIL"]
+
+
 # Query counts ------------------------------------------------------------------------------
 
 
 def grow(world, n: int, start: int = 0) -> None:
-    """n more pilots, each with two clusters and an evaluation with the board; and n more
-    evaluations of MAIL (each lapsed before the next, the last with the board)."""
+    """n more pilots, each with two clusters and an evaluation with the board; n more
+    members of MAIL-TECH with their returns; and n more evaluations of MAIL (each lapsed
+    before the next, the last with the board)."""
     for i in range(start, start + n):
         service = ServiceFactory(
             code=f"P{i:03d}", name=f"Pilot {i}", category="it", lifecycle=Lifecycle.PILOT
@@ -976,6 +1127,21 @@ def grow(world, n: int, start: int = 0) -> None:
             now = lapse(latest) + datetime.timedelta(minutes=1)
         evaluate(world, plan, now=now)
     world.clock = now
+    for i in range(start, start + n):
+        # A member of MAIL-TECH with its returns (MAIL's evidence grows), after the
+        # evaluations, whose evidence stays as it was.
+        member = DepartmentFactory(code=f"M{i:03d}")
+        MembershipFactory(department=member, cluster=world.mail_cluster, joined_on=months_back(3))
+        for back in (3, 2, 1):
+            Measurement.objects.create(
+                standard=world.mail.standards.get(),
+                cluster=world.mail_cluster,
+                department=member,
+                period=months_back(back),
+                value=Decimal("97"),
+                submitted_by=world.other_provider_manager,
+                submitted_at=timezone.now(),
+            )
 
 
 # url -> (persona, pinned count). Session sign-in costs 2 queries (session, user).
@@ -996,6 +1162,11 @@ LISTS = {
     # the same (the seat is a subquery of the count and of the page)
     "/api/v1/pilot-plans/MAIL/evaluations/?as_of_after=2000-01-01": ("deputy_minister", 5),
     "/api/v1/pilot-plans/MAIL/evaluations/?format=csv": ("other_manager", 4),  # no count
+    # the plan (service joined, as far as the reader reads its evidence), then the
+    # evidence: its clusters, returns, pools, charges, memberships
+    "/api/v1/pilot-plans/MAIL/evidence/": ("analyst", 8),
+    # the same (the member's condition is a subquery of the plan's query)
+    "/api/v1/pilot-plans/MAIL/evidence/?format=csv": ("manager", 8),
 }
 
 
