@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from clusters.models import (
+    Alternate,
     Cluster,
     Department,
     Membership,
@@ -125,3 +126,22 @@ class MembershipFilter(FilterSet):
         return queryset.filter(joined_on__lte=value).filter(
             Q(leaves_on__isnull=True) | Q(leaves_on__gt=value)
         )
+
+
+class AlternateFilter(FilterSet):
+    department = by_code(Department, help_text="The seat: a main department's code.")
+    user = django_filters.CharFilter(
+        field_name="user__username", help_text="The alternate's username."
+    )
+    active_on = django_filters.DateFilter(
+        method="filter_active_on", help_text="Namings whose dates cover this day."
+    )
+    starts_on = django_filters.DateFromToRangeFilter()
+    ends_on = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = Alternate
+        fields = ["department", "user"]
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.current_on(value)

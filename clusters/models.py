@@ -178,6 +178,12 @@ class Service(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def serves_citizens(self) -> bool:
+        """Customer-facing or used by the public: leaving it moves citizens too, so an exit
+        needs a citizen-continuity plan and its clusters give more notice."""
+        return self.purpose == Purpose.CUSTOMER or self.audience == Audience.EXTERNAL
+
 
 class StandardKind(models.TextChoices):
     OPERATIONAL = "operational", "Operational"
@@ -224,6 +230,7 @@ class Standard(models.Model):
 LEAVES_AFTER_JOINING = "The leaving date must be after the joining date."
 DEFAULT_NOTICE_DAYS = 90
 PILOT_NOTICE_DAYS = 30
+CITIZEN_NOTICE_DAYS = 180
 
 
 @tracked()
@@ -237,7 +244,10 @@ class Cluster(models.Model):
     notice_days = models.PositiveIntegerField(
         default=DEFAULT_NOTICE_DAYS,
         validators=[MaxValueValidator(3650)],
-        help_text="Days of notice a member gives before leaving (30 for a pilot service).",
+        help_text=(
+            "Days of notice a member gives before leaving (by default 90; 30 for a pilot "
+            "service, 180 for a live service for citizens)."
+        ),
     )
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Usage units the cluster can serve; empty for unlimited."
@@ -438,3 +448,134 @@ class Membership(models.Model):
     @property
     def status(self) -> str:
         return self.status_on(timezone.localdate())
+
+
+# Alternates on the board --------------------------------------------------------------
+
+ALTERNATE_ENDS_BEFORE_START = "The end date must be on or after the start date."
+ALTERNATE_SEAT_TAKEN = (
+    "This seat already has an alternate for some of these dates: end that one first, or "
+    "choose dates after it."
+)
+ALTERNATE_HOLDS_ANOTHER = (
+    "This person is already an alternate on the board for some of these dates: nobody "
+    "holds two seats."
+)
+
+
+class NextDay(Func):
+    """`date + 1` in SQL: the exclusive upper bound of an inclusive date range."""
+
+    template = "(%(expressions)s + 1)"
+    output_field = models.DateField()
+
+
+class AlternateQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """Who sees who stands in for a seat: administrators and analysts all; a deputy
+        minister their own seat's alternates; an alternate their own namings."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.reads_everything:
+            return self
+        condition = Q(user_id=user.pk)
+        if user.is_deputy_minister:
+            condition |= Q(department__deputy_minister_id=user.pk)
+        return self.filter(condition)
+
+    def current_on(self, day: datetime.date) -> models.QuerySet:
+        """Namings whose (inclusive) range covers `day`."""
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
+class AlternateStatus(models.TextChoices):
+    UPCOMING = "upcoming", "Upcoming"
+    CURRENT = "current", "Current"
+    PAST = "past", "Ended"
+    WITHDRAWN = "withdrawn", "Withdrawn before it started"
+
+
+@tracked()
+class Alternate(models.Model):
+    """A person of a main department who may vote for its board seat from `starts_on` to
+    `ends_on` (both inclusive), named by its deputy minister."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="alternates", help_text="The seat."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="alternate_seats"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(
+        help_text="The last day (inclusive). Ending a naming early moves it to yesterday; one "
+        "ended before it started ends the day before its start (it holds no day)."
+    )
+    named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    named_at = models.DateTimeField()
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it was ended early.")
+
+    objects = AlternateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["department__code", "-starts_on", "-id"]
+        constraints = [
+            # `ends_on` one day before `starts_on` is an empty range: a naming withdrawn
+            # before it began (kept, never deleted).
+            models.CheckConstraint(
+                name="alternate_ends_after_start",
+                condition=Q(ends_on__gte=F("starts_on") - datetime.timedelta(days=1)),
+                violation_error_message=ALTERNATE_ENDS_BEFORE_START,
+            ),
+            ExclusionConstraint(
+                name="alternate_one_per_seat",
+                expressions=[
+                    (F("department"), RangeOperators.EQUAL),
+                    (
+                        DateRange(F("starts_on"), NextDay(F("ends_on")), Value("[)")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message=ALTERNATE_SEAT_TAKEN,
+            ),
+            ExclusionConstraint(
+                name="alternate_one_seat_per_person",
+                expressions=[
+                    (F("user"), RangeOperators.EQUAL),
+                    (
+                        DateRange(F("starts_on"), NextDay(F("ends_on")), Value("[)")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message=ALTERNATE_HOLDS_ANOTHER,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.department.code} from {self.starts_on} to {self.ends_on}"
+
+    def clean(self) -> None:
+        # Checked before the exclusion constraints, which cannot build a reversed range.
+        if (
+            self.starts_on is not None
+            and self.ends_on is not None
+            and self.ends_on < self.starts_on - datetime.timedelta(days=1)
+        ):
+            raise ValidationError({"ends_on": ALTERNATE_ENDS_BEFORE_START})
+
+    def status_on(self, day: datetime.date) -> str:
+        if self.ends_on < self.starts_on:
+            return AlternateStatus.WITHDRAWN
+        if self.starts_on > day:
+            return AlternateStatus.UPCOMING
+        if self.ends_on >= day:
+            return AlternateStatus.CURRENT
+        return AlternateStatus.PAST
+
+    def is_current_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day <= self.ends_on

@@ -15,17 +15,22 @@ DESIGN.md, "Who sees what":
 - a total over other departments' private figures: shown to a department only when at
   least three departments contribute to it;
 - board rights follow the seat: a deputy minister reads cases only while they are some
-  active main department's `deputy_minister`.
+  active main department's `deputy_minister`, and an alternate while named for one
+  (`Alternate`: a person of that department, for an inclusive range of dates).
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 import rules
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from clusters.models import Department, Membership
+from clusters.models import Alternate, Department, Membership
+from sharedsvc.models import User
+from sharedsvc.roles import DEPARTMENT_ROLES
 from sharedsvc.rules import (
     acts_for_department,
     is_administrator,
@@ -88,16 +93,101 @@ def is_current_member(user, cluster) -> bool:
     )
 
 
-def board_seat_departments(user):
-    """The active main departments whose seat this user holds as their deputy minister."""
-    return Department.objects.filter(deputy_minister_id=user.pk, is_main=True, active=True)
+def board_seat_departments(user, today: datetime.date | None = None) -> QuerySet:
+    """The active main departments whose seat this user holds on `today` (by default
+    today): as their `deputy_minister` (a deputy minister), or as their alternate named over
+    that day (a person of that very department). The one definition of holding a seat:
+    reading cases, voting, and the notifications and reminders of the board follow it. A
+    queryset, so that it may be a subquery (no query of its own)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Department.objects.none()
+    seats = Q(pk__in=[])
+    if user.is_deputy_minister:
+        seats |= Q(deputy_minister_id=user.pk)
+    if user.acts_for_department:
+        today = today or timezone.localdate()
+        named = Alternate.objects.current_on(today).filter(user_id=user.pk)
+        seats |= Q(pk=user.department_id, pk__in=named.values("department_id"))
+    return Department.objects.filter(seats, is_main=True, active=True)
+
+
+def alternates_holding(departments, today: datetime.date) -> QuerySet:
+    """The alternates named over `today` for these departments' seats, who hold them
+    (active people still of that department)."""
+    return (
+        Alternate.objects.current_on(today)
+        .filter(department__in=departments, user__is_active=True)
+        .filter(user__department_id=F("department_id"))
+    )
+
+
+@rules.predicate
+def may_stand_in(user) -> bool:
+    """Could be named an alternate for their own department's seat: an active person of a
+    department (a manager, or a deputy minister who is no seat's deputy minister)."""
+    return bool(acts_for_department(user) and user.is_active)
+
+
+def stand_in_candidates(department_ids: Iterable[int]) -> QuerySet:
+    """The people who may be named for these departments' seats: their active department
+    people who are no seat's deputy minister (one query)."""
+    return (
+        User.objects.filter(
+            is_active=True, role__in=DEPARTMENT_ROLES, department_id__in=list(department_ids)
+        )
+        .exclude(
+            pk__in=Department.objects.filter(deputy_minister__isnull=False).values(
+                "deputy_minister_id"
+            )
+        )
+        .select_related("department")
+        .order_by("department__code", "last_name", "first_name", "username")
+    )
 
 
 @rules.predicate
 def holds_board_seat(user) -> bool:
-    """A deputy minister who is today some active main department's deputy minister
-    (1 query). A replaced deputy minister holds no seat, whatever their role says."""
-    return bool(is_deputy_minister(user) and board_seat_departments(user).exists())
+    """Holds some board seat today, as its deputy minister or as its alternate (1 query
+    for a department's people; none for anyone else). A replaced deputy minister holds no
+    seat, whatever their role says."""
+    if not (acts_for_department(user) and user.is_active):
+        return False
+    return board_seat_departments(user).exists()
+
+
+@rules.predicate
+def holds_seat_as_deputy_minister(user) -> bool:
+    """A deputy minister who is today some active main department's `deputy_minister`
+    (1 query). The navigation's "Cases" link asks this rather than `holds_board_seat`, so
+    that a department manager's every page does not ask whether they are an alternate
+    (an alternate is led to the case by its notifications and the alternates page)."""
+    return bool(
+        is_deputy_minister(user)
+        and Department.objects.filter(
+            deputy_minister_id=user.pk, is_main=True, active=True
+        ).exists()
+    )
+
+
+@rules.predicate
+def is_seat_deputy_minister(user, department) -> bool:
+    """The user is this department's deputy minister, and the department has a seat."""
+    if not is_deputy_minister(user) or department is None:
+        return False
+    return bool(
+        department.deputy_minister_id == user.pk and department.is_main and department.active
+    )
+
+
+@rules.predicate
+def names_alternate_of(user, alternate) -> bool:
+    """The user is the deputy minister of the naming's seat."""
+    return alternate is not None and is_seat_deputy_minister(user, alternate.department)
+
+
+@rules.predicate
+def is_the_alternate(user, alternate) -> bool:
+    return bool(signed_in(user) and alternate is not None and alternate.user_id == user.pk)
 
 
 def sees_total_over(user, department_ids: Iterable[int]) -> bool:
@@ -118,8 +208,8 @@ sees_department_private = reads_everything | owns_department
 sees_cluster_members = reads_everything | runs_cluster | is_current_member
 # Acts for a department: gives notice, keeps its budget (object: department).
 acts_for = is_administrator | owns_department
-# Board cases as a reader by seat (no object).
-reads_board = reads_everything | holds_board_seat
+# Board cases as a reader by seat (no object): the navigation and the home page.
+reads_board = reads_everything | holds_seat_as_deputy_minister
 
 rules.add_perm("clusters.view_department_private", sees_department_private)
 rules.add_perm("clusters.view_cluster_members", sees_cluster_members)
@@ -127,6 +217,16 @@ rules.add_perm("clusters.act_for_department", acts_for)
 rules.add_perm("clusters.manage_provider", is_administrator | manages_provider)
 rules.add_perm("clusters.read_provider", reads_everything | manages_provider)
 rules.add_perm("clusters.read_board", reads_board)
+# Alternates on the board: the seat's deputy minister names and ends them (object: the
+# department, or the naming), as may an administrator; each naming is read by those
+# `Alternate.objects.visible_to` names. The alternates page is open to everyone signed in
+# (it lists what they may see).
+rules.add_perm("clusters.add_alternate", is_administrator | is_seat_deputy_minister)
+rules.add_perm("clusters.end_alternate", is_administrator | names_alternate_of)
+rules.add_perm(
+    "clusters.view_alternate",
+    reads_everything | names_alternate_of | is_the_alternate,
+)
 
 # Writes of the organisation: administrators only; everyone signed in reads it.
 for model in ("department", "provider", "service", "standard", "cluster"):

@@ -57,8 +57,8 @@ def _submit(demo, department: str, cluster: str, **kwargs: Any) -> ExitRequest |
 
 def build_exits(demo, today: datetime.date) -> dict[str, ExitRequest]:
     """The exit requests, one in each status. Returns the requests submitted now that went
-    to the board and wait for its votes ("pending", "approved", "rejected", "lapsed");
-    none on a second run."""
+    to the board and wait for its votes ("pending", "approved", "rejected", "lapsed", and
+    "citizen", a service for citizens with its plan); none on a second run."""
     _completed(demo)
     _submit(
         demo,
@@ -104,6 +104,25 @@ def build_exits(demo, today: datetime.date) -> dict[str, ExitRequest]:
             to_provider=demo.providers["CASCADIA"],
             reason=Reason.COST,
             justification="Cascadia quoted 12% less for the same HR services.",
+        ),
+        # A service for citizens: the request comes with its citizen-continuity plan.
+        "citizen": _submit(
+            demo,
+            "TRAN",
+            "PORTAL-PILOT",
+            destination=Destination.IN_HOUSE,
+            reason=Reason.STRATEGIC,
+            justification="Driver licensing goes back on our own site, beside the road reports.",
+            citizen_impact=(
+                "Licence renewals move from the citizen portal to the ministry's own site; "
+                "the portal's links forward there for a year."
+            ),
+            transition_on=today + datetime.timedelta(days=21),
+            records_and_cases=(
+                "Renewal records are copied over the weekend before the move; renewals open "
+                "on the day are finished on the portal."
+            ),
+            contact="The ministry's licensing desk, 1-800-555-0142, weekdays 8 to 6.",
         ),
     }
     if (

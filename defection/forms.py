@@ -10,10 +10,11 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
 
 from clusters.models import Membership, Provider
 from defection import services
-from defection.models import Destination, Reason
+from defection.models import PLAN_MAX_LENGTH, Destination, Reason
 from defection.selectors import ClusterOption, cluster_room
 
 # Messages people see (GOV.UK style: no full stop), reused by the tests.
@@ -92,6 +93,20 @@ class DateInputField(forms.MultiValueField):
         return message.replace("The leave date", self.what)
 
 
+class RequiredDateField(DateInputField):
+    """A `DateInputField` that must be given: `missing` says what to enter."""
+
+    def __init__(self, *, missing: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.missing = missing
+
+    def clean(self, value: Any) -> datetime.date:
+        day = super().clean(value)
+        if day is None:
+            raise ValidationError(self.missing)
+        return day
+
+
 def date_parts(field: forms.BoundField) -> list[str]:
     """What the day, month and year boxes of a `DateInputField` show."""
     value = field.value()
@@ -128,6 +143,37 @@ class LeaveForm(forms.Form):
         error_messages={"required": ENTER_JUSTIFICATION, "max_length": JUSTIFICATION_TOO_LONG},
     )
     requested_leave_on = DateInputField(label="Leave date (optional)")
+    # The citizen-continuity plan: only for a service for citizens (removed otherwise).
+    citizen_impact = forms.CharField(
+        label="What will citizens notice?",
+        widget=forms.Textarea,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={
+            "required": services.NEEDS_CITIZEN_IMPACT.rstrip("."),
+            "max_length": services.PLAN_TOO_LONG.rstrip("."),
+        },
+    )
+    transition_on = DateInputField(label="Transition date", what="The transition date")
+    records_and_cases = forms.CharField(
+        label="How will citizens' records and open cases move?",
+        widget=forms.Textarea,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={
+            "required": services.NEEDS_RECORDS_AND_CASES.rstrip("."),
+            "max_length": services.PLAN_TOO_LONG.rstrip("."),
+        },
+    )
+    contact = forms.CharField(
+        label="Who answers citizens' questions during the move?",
+        widget=forms.Textarea,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={
+            "required": services.NEEDS_CONTACT.rstrip("."),
+            "max_length": services.PLAN_TOO_LONG.rstrip("."),
+        },
+    )
+
+    PLAN_FIELDS = ("citizen_impact", "transition_on", "records_and_cases", "contact")
 
     def __init__(
         self,
@@ -143,6 +189,10 @@ class LeaveForm(forms.Form):
         self.options = options
         self.providers = {provider.code: provider for provider in providers}
         self.earliest = earliest
+        self.serves_citizens = membership.cluster.service.serves_citizens
+        if not self.serves_citizens:
+            for name in self.PLAN_FIELDS:
+                del self.fields[name]
         self.option_by_value = {f"{CLUSTER_PREFIX}{o.cluster.code}": o for o in options}
         cast(forms.ChoiceField, self.fields["destination"]).choices = [
             *((value, o.cluster.name) for value, o in self.option_by_value.items()),
@@ -176,6 +226,16 @@ class LeaveForm(forms.Form):
         data["provider"] = to_provider
 
         requested = data.get("requested_leave_on")
+        if self.serves_citizens and "transition_on" not in self.errors:
+            transition_on = data.get("transition_on")
+            leave_on = requested or self.earliest
+            if transition_on is None:
+                self.add_error("transition_on", services.NEEDS_TRANSITION_ON.rstrip("."))
+            elif not timezone.localdate() <= transition_on <= leave_on:
+                self.add_error(
+                    "transition_on",
+                    services.TRANSITION_OUT_OF_RANGE.format(leave=long_date(leave_on)).rstrip("."),
+                )
         if requested is not None and requested < self.earliest:
             self.add_error(
                 "requested_leave_on",
@@ -209,6 +269,7 @@ class LeaveForm(forms.Form):
             "reason": data["reason"],
             "justification": data["justification"],
             "requested_leave_on": data["requested_leave_on"],
+            **{name: data.get(name) for name in self.PLAN_FIELDS if name in self.fields},
         }
 
     @property
@@ -231,6 +292,10 @@ class LeaveForm(forms.Form):
     def date_parts(self) -> list[str]:
         return date_parts(self["requested_leave_on"])
 
+    @property
+    def transition_parts(self) -> list[str]:
+        return date_parts(self["transition_on"]) if self.serves_citizens else []
+
 
 # Where a service's field messages land on the form.
 SERVICE_FIELDS = {
@@ -240,6 +305,10 @@ SERVICE_FIELDS = {
     "reason": "reason",
     "justification": "justification",
     "requested_leave_on": "requested_leave_on",
+    "citizen_impact": "citizen_impact",
+    "transition_on": "transition_on",
+    "records_and_cases": "records_and_cases",
+    "contact": "contact",
 }
 
 

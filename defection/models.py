@@ -48,10 +48,11 @@ def _signed_in(user) -> bool:
 
 
 def board_seat_condition(user) -> Q:
-    """The user holds a board seat today: a deputy minister who is some active main
-    department's `deputy_minister` (an EXISTS, evaluated once per query, not per row).
-    Board rights follow the seat, not the role alone (a replaced deputy minister holds none)."""
-    if not (_signed_in(user) and user.is_deputy_minister):
+    """The user holds a board seat today: some active main department's `deputy_minister`,
+    or the alternate named for that seat over today (an EXISTS, evaluated once per query,
+    not per row). Board rights follow the seat, not the role alone (a replaced deputy
+    minister holds none); an alternate is one of the department's people."""
+    if not (_signed_in(user) and user.acts_for_department):
         return NO_ROW
     return Q(Exists(board_seat_departments(user)))
 
@@ -73,7 +74,7 @@ def exit_request_whole_condition(user, *, prefix: str = "", today=None) -> Q:
         )
     if user.is_provider_manager:
         condition |= Q(**{f"{prefix}from_cluster__provider_id": user.provider_id})
-    if user.is_deputy_minister:
+    if user.acts_for_department:  # a seat's deputy minister or its alternate
         condition |= Q(**{f"{prefix}needs_board": True}) & board_seat_condition(user)
     return condition
 
@@ -123,6 +124,9 @@ class ExitRequestQuerySet(models.QuerySet):
         )
 
 
+PLAN_MAX_LENGTH = 5_000
+
+
 @tracked()
 class ExitRequest(models.Model):
     """A department gives notice to leave a cluster (a defection)."""
@@ -153,6 +157,24 @@ class ExitRequest(models.Model):
     )
     impact = models.JSONField(
         null=True, blank=True, help_text="Cost to those who stay, at submission."
+    )
+    # The citizen-continuity plan: required when the service serves citizens
+    # (`Service.serves_citizens`), empty otherwise.
+    citizen_impact = models.TextField(
+        blank=True, max_length=PLAN_MAX_LENGTH, help_text="What citizens will notice."
+    )
+    transition_on = models.DateField(
+        null=True, blank=True, help_text="The day citizens move to the new service."
+    )
+    records_and_cases = models.TextField(
+        blank=True,
+        max_length=PLAN_MAX_LENGTH,
+        help_text="How citizens' records and open cases move.",
+    )
+    contact = models.TextField(
+        blank=True,
+        max_length=PLAN_MAX_LENGTH,
+        help_text="Who answers citizens' questions during the move.",
     )
     new_membership = models.OneToOneField(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="arrived_by"
@@ -204,11 +226,33 @@ class ExitRequest(models.Model):
                 condition=~Q(to_cluster=models.F("from_cluster")),
                 violation_error_message="A department cannot move to the cluster it is leaving.",
             ),
+            models.CheckConstraint(
+                name="exitrequest_citizen_plan_whole",
+                condition=(
+                    Q(
+                        citizen_impact="",
+                        transition_on__isnull=True,
+                        records_and_cases="",
+                        contact="",
+                    )
+                    | (
+                        ~Q(citizen_impact="")
+                        & Q(transition_on__isnull=False)
+                        & ~Q(records_and_cases="")
+                        & ~Q(contact="")
+                    )
+                ),
+                violation_error_message="A citizen-continuity plan has all four parts or none.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "leave_on"])]
 
     def __str__(self) -> str:
         return f"{self.department.code} leaving {self.from_cluster.code} ({self.status})"
+
+    @property
+    def has_citizen_plan(self) -> bool:
+        return bool(self.citizen_impact)
 
     @property
     def current_status(self) -> str:

@@ -14,7 +14,14 @@ from django.utils import timezone
 from clusters.models import Cluster, Department, Membership, Provider, ProviderKind
 from clusters.services import membership_create, membership_delete, membership_update
 from defection.board import board
-from defection.models import OPEN_STATUSES, Destination, ExitRequest, ExitStatus, Reason
+from defection.models import (
+    OPEN_STATUSES,
+    PLAN_MAX_LENGTH,
+    Destination,
+    ExitRequest,
+    ExitStatus,
+    Reason,
+)
 from defection.selectors import cluster_room, exit_impact
 from notifications.models import NotificationKind
 from notifications.services import notify
@@ -46,6 +53,16 @@ MAY_NOT_WITHDRAW = (
     "Only the department's managers, its deputy minister and administrators can withdraw "
     "its requests."
 )
+# The citizen-continuity plan (an exit from a service for citizens).
+NEEDS_CITIZEN_IMPACT = "Say what citizens will notice when the department leaves."
+NEEDS_TRANSITION_ON = "Give the date citizens move to the new service."
+TRANSITION_OUT_OF_RANGE = (
+    "The transition date must be from today up to the leave date ({leave}): citizens move "
+    "before the department stops using the cluster."
+)
+NEEDS_RECORDS_AND_CASES = "Say how citizens' records and open cases move."
+NEEDS_CONTACT = "Say who answers citizens' questions during the move."
+PLAN_TOO_LONG = "Keep each part of the plan to 5,000 characters or fewer."
 SEEN_IN_PART = (
     "The justification and the cost to those who stay are for the department, the "
     "cluster's members, its provider and the board."
@@ -133,10 +150,19 @@ def exit_request_submit(
     to_cluster: Cluster | None = None,
     to_provider: Provider | None = None,
     requested_leave_on: datetime.date | None = None,
+    citizen_impact: str = "",
+    transition_on: datetime.date | None = None,
+    records_and_cases: str = "",
+    contact: str = "",
     today: datetime.date | None = None,
 ) -> ExitRequest:
     """Give notice `today` (the notice period runs from it). A move to a PSOA cluster is
-    scheduled at once (nobody can block it); any other destination goes to the board."""
+    scheduled at once (nobody can block it); any other destination goes to the board.
+
+    Leaving a service for citizens (`Service.serves_citizens`) needs a citizen-continuity
+    plan, all four parts of it; a move to a PSOA cluster is still scheduled, and every
+    deputy minister on the board is told, with the plan. For other services the plan's
+    parts are not asked for and not kept."""
     require_permission(actor, "defection.add_exitrequest", department, MAY_NOT_GIVE_NOTICE)
     today = today or timezone.localdate()
     if destination not in Destination.values:
@@ -180,6 +206,16 @@ def exit_request_submit(
                 }
             )
         leave_on = requested_leave_on or earliest
+        serves_citizens = membership.cluster.service.serves_citizens
+        plan = _citizen_plan(
+            serves_citizens,
+            citizen_impact=citizen_impact,
+            transition_on=transition_on,
+            records_and_cases=records_and_cases,
+            contact=contact,
+            today=today,
+            leave_on=leave_on,
+        )
         _check_destination(
             membership=membership,
             destination=destination,
@@ -207,6 +243,7 @@ def exit_request_submit(
             impact=exit_impact(cluster=from_cluster, department_id=department.pk),
             requested_by=actor if getattr(actor, "pk", None) else None,
             requested_on=today,
+            **plan,
         )
         try:
             with transaction.atomic():
@@ -215,6 +252,8 @@ def exit_request_submit(
             raise integrity_to_validation(ExitRequest, exc) from exc
         if right_to_leave:
             _schedule(request, actor=actor)
+            if serves_citizens:
+                _tell_the_board(request)
         else:
             board().open_case(exit_request=request, actor=actor)
         _tell_cluster(
@@ -224,6 +263,63 @@ def exit_request_submit(
             today=today,
         )
     return request
+
+
+def _citizen_plan(
+    serves_citizens: bool,
+    *,
+    citizen_impact: str,
+    transition_on: datetime.date | None,
+    records_and_cases: str,
+    contact: str,
+    today: datetime.date,
+    leave_on: datetime.date,
+) -> dict[str, Any]:
+    """The plan's fields to keep: all four parts for a service for citizens (each one
+    missing refused with what to give), none for another service."""
+    if not serves_citizens:
+        return {}
+    texts = {
+        "citizen_impact": (citizen_impact or "").strip(),
+        "records_and_cases": (records_and_cases or "").strip(),
+        "contact": (contact or "").strip(),
+    }
+    errors: dict[str, str] = {}
+    for name, missing in (
+        ("citizen_impact", NEEDS_CITIZEN_IMPACT),
+        ("records_and_cases", NEEDS_RECORDS_AND_CASES),
+        ("contact", NEEDS_CONTACT),
+    ):
+        if not texts[name]:
+            errors[name] = missing
+        elif len(texts[name]) > PLAN_MAX_LENGTH:
+            errors[name] = PLAN_TOO_LONG
+    if transition_on is None:
+        errors["transition_on"] = NEEDS_TRANSITION_ON
+    elif not today <= transition_on <= leave_on:
+        errors["transition_on"] = TRANSITION_OUT_OF_RANGE.format(leave=_format(leave_on))
+    if errors:
+        raise ValidationError(errors)
+    return {**texts, "transition_on": transition_on}
+
+
+def _tell_the_board(request: ExitRequest) -> None:
+    """A department leaves a service for citizens by right (to a PSOA cluster): no vote,
+    but every deputy minister on the board is told, with the plan."""
+    seats = Department.objects.filter(active=True, is_main=True, deputy_minister__isnull=False)
+    recipients = User.objects.filter(
+        is_active=True, pk__in=seats.values("deputy_minister_id")
+    ).order_by("pk")
+    notify_readers(
+        request,
+        recipients,
+        kind=NotificationKind.CITIZEN_EXIT,
+        subject=(
+            f"For the board: {request.department.code} moves its citizens' "
+            f"{request.from_cluster.service.name} to {request.to_cluster.code}"  # type: ignore[union-attr]
+        ),
+        body=describe,
+    )
 
 
 def _schedule(request: ExitRequest, *, actor: Any) -> None:
@@ -396,6 +492,16 @@ def describe(request: ExitRequest, *, whole: bool = True) -> str:
         f"Usage: {request.membership.usage_units} "
         f"({request.from_cluster.service.charging_unit}s served).",
     ]
+    if request.has_citizen_plan:
+        # Citizens' continuity is for everyone who reads the request, the destination too:
+        # it will answer those citizens.
+        lines += [
+            "Citizen-continuity plan:",
+            f"  What citizens will notice: {request.citizen_impact}",
+            f"  Transition date: {_format(request.transition_on)}",  # type: ignore[arg-type]
+            f"  Records and open cases: {request.records_and_cases}",
+            f"  Who answers citizens' questions: {request.contact}",
+        ]
     if not whole:
         lines.append(SEEN_IN_PART)
         return "\n".join(lines)

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from clusters.models import Department, Membership, MembershipStatus, Provider, ProviderKind
 from defection import services
-from defection.forms import LeaveForm, attach_submit_error, long_date
+from defection.forms import DateInputField, LeaveForm, attach_submit_error, long_date
 from defection.models import OPEN_STATUSES, ExitRequest, ExitRequestQuerySet, ExitStatus, Reason
 from defection.selectors import destination_clusters, exit_impact
 from sharedsvc.errors import Conflict
@@ -190,9 +190,14 @@ def leave(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _answer_names(form: LeaveForm) -> list[str]:
-    names = [name for name in form.fields if name != "requested_leave_on"]
-    widget = form.fields["requested_leave_on"].widget
-    return names + [f"requested_leave_on{suffix}" for suffix in widget.widgets_names]
+    """The POST names of the answers: a date's are its day, month and year boxes."""
+    names: list[str] = []
+    for name, field in form.fields.items():
+        if isinstance(field, DateInputField):
+            names += [f"{name}_{part}" for part in ("day", "month", "year")]  # DateInputWidget
+        else:
+            names.append(name)
+    return names
 
 
 @login_required

@@ -4,7 +4,9 @@ board's votes on their cases.
 - pending: Labour and Citizens' Services' case for Cascadia's desktops has two votes;
 - approved: every seat that voted on Health's move to Cascadia approved;
 - rejected: the Attorney General's in-house desktops, rejected with reasons;
-- lapsed: Social Development's case for Cascadia's HR ran out of time without a quorum.
+- lapsed: Social Development's case for Cascadia's HR ran out of time without a quorum;
+- open: Transportation takes licence renewals off the citizen portal, with its
+  citizen-continuity plan.
 
 All through the services; nothing is duplicated on a second run (the requests are found
 again, so nothing is voted twice).
@@ -39,6 +41,7 @@ VOTES: dict[str, dict[str, tuple[str, str]]] = {
         "LCS": ("abstain", ""),
     },
     "lapsed": {"EDUC": ("abstain", "")},
+    "citizen": {"EDUC": ("approve", "The plan keeps renewals going through the move.")},
 }
 
 

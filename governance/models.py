@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 
-from clusters.models import Department
+from clusters.models import Alternate, Department
 from clusters.rules import board_seat_departments
 from defection.models import EVERY_ROW, NO_ROW, ExitRequest, exit_request_whole_condition
 from governance.subjects import registered_kinds, subject_for, subject_of
@@ -37,6 +37,15 @@ class Choice(models.TextChoices):
     ABSTAIN = "abstain", "Abstain"
 
 
+def board_condition(user) -> Q:
+    """The user holds a board seat today (`clusters.rules.board_seat_departments`: the
+    seat's deputy minister, or its alternate while named), as a `Q` that compiles to one
+    EXISTS in a WHERE or an annotation."""
+    if not (user and user.is_authenticated and user.is_active and user.acts_for_department):
+        return NO_ROW
+    return Q(Exists(board_seat_departments(user)))
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> CaseQuerySet:
         """Each kind of case is seen by whom its subject says (`governance.subjects`). An
@@ -46,7 +55,9 @@ class CaseQuerySet(models.QuerySet):
         administrators."""
         if not (user and user.is_authenticated and user.is_active):
             return self.none()
-        condition = NO_ROW
+        # The board reads every case: whoever holds a seat today, its deputy minister or
+        # its alternate (a subquery, evaluated once, not per row).
+        condition = board_condition(user)
         for kind in registered_kinds():
             condition |= Q(kind=kind) & subject_for(kind).visible(user)
         return self.filter(condition)
@@ -63,7 +74,7 @@ class CaseQuerySet(models.QuerySet):
         today (None without one), so a page finds the user's seat without another query."""
         departments = (
             board_seat_departments(user)
-            if user and user.is_authenticated and user.is_deputy_minister
+            if user and user.is_authenticated and user.acts_for_department
             else Department.objects.none()
         )
         return self.annotate(
@@ -183,7 +194,7 @@ def votes_shown_condition(user) -> Q:
     if user.reads_everything:
         return EVERY_ROW
     condition = ~Q(status=CaseStatus.OPEN)
-    if user.is_deputy_minister:
+    if user.acts_for_department:  # a seat's deputy minister or its alternate
         condition |= Q(
             Exists(
                 Vote.objects.filter(
@@ -213,7 +224,25 @@ class Vote(models.Model):
     seat = models.OneToOneField(Seat, on_delete=models.CASCADE, related_name="vote")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="votes")
     voter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="votes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="votes",
+        help_text="Whose vote it is: the seat's deputy minister when it was cast (the caster "
+        "when the seat had none).",
+    )
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="votes_cast",
+        help_text="Who cast it: the deputy minister, or the seat's alternate.",
+    )
+    alternate = models.ForeignKey(
+        Alternate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="votes",
+        help_text="The naming under which an alternate cast it; none for the deputy minister.",
     )
     choice = models.CharField(max_length=8, choices=Choice.choices)
     reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
@@ -238,3 +267,7 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department.code}: {self.choice} on case {self.case_id}"
+
+    @property
+    def by_alternate(self) -> bool:
+        return self.alternate_id is not None

@@ -5,25 +5,29 @@
   same rule as `votes_shown_condition`, which `Vote.objects.visible_to` filters by, so the
   page and the API show them to the same people.
 - Voting: `governance.add_vote`, for whoever holds a board seat today (the department's
-  `deputy_minister`, not the role alone); `vote_cast` then finds the seat on the case and
-  refuses a recused one. Nobody writes a case directly.
+  `deputy_minister`, not the role alone, or its alternate while named); `vote_cast` then
+  finds the seat on the case and refuses a recused one (for its alternate too). Nobody
+  writes a case directly.
 """
 
 from __future__ import annotations
+
+import datetime
 
 import rules
 
 from clusters.rules import board_seat_departments, holds_board_seat
 from governance.models import Case, votes_shown_condition
-from sharedsvc.rules import is_deputy_minister
+from sharedsvc.rules import acts_for_department
 
 
-def seat_department_ids(user) -> set[int]:
-    """The departments whose seat this user holds today (none for anyone but a seated
-    deputy minister; one query for a deputy minister)."""
-    if not is_deputy_minister(user):
+def seat_department_ids(user, today: datetime.date | None = None) -> set[int]:
+    """The departments whose seat this user holds on `today` (by default today), as its
+    deputy minister or its alternate: none for anyone but a department's people (no
+    query), one query for them."""
+    if not acts_for_department(user):
         return set()
-    return set(board_seat_departments(user).values_list("pk", flat=True))
+    return set(board_seat_departments(user, today).values_list("pk", flat=True))
 
 
 @rules.predicate

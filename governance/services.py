@@ -12,7 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clusters.models import Department
+from clusters.models import Alternate, Department
+from clusters.rules import alternates_holding
 from defection.models import ExitRequest
 from governance.models import (
     REASON_MAX_LENGTH,
@@ -93,8 +94,15 @@ def case_open_of(
         )
         subject.notify(
             case,
-            # Each seat was just given to a department with a deputy minister.
-            [dm for seat in seats if (dm := seat.department.deputy_minister) is not None],
+            # Each seat was just given to a department with a deputy minister; its
+            # alternate, while named, is told too.
+            [dm for seat in seats if (dm := seat.department.deputy_minister) is not None]
+            + [
+                naming.user
+                for naming in _alternates_of(
+                    [seat.department_id for seat in seats], timezone.localdate(now)
+                ).values()
+            ],
             subject=f"Board case opened: {subject.title(case)}",
             kind=NotificationKind.CASE_OPENED,
             link=reverse("governance:case", args=[case.pk]),
@@ -134,12 +142,16 @@ def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple
                     status="closed" if case.is_open else case.get_status_display().lower()
                 )
             )
-        seat = _seat_of(actor, case)
+        seat, alternate = _seat_of(actor, case, timezone.localdate(now))
+        # The seat's one vote: whoever of its deputy minister and its alternate votes
+        # later changes it (the case's lock above queues them).
         vote = Vote.objects.filter(case=case, seat=seat).first()
         created = vote is None
         if vote is None:
             vote = Vote(case=case, seat=seat, department_id=seat.department_id)
-        vote.voter = actor
+        vote.voter = seat.department.deputy_minister or actor
+        vote.cast_by = actor
+        vote.alternate = alternate
         vote.choice = choice
         vote.reason = reason
         vote.cast_at = now
@@ -150,18 +162,34 @@ def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple
     return vote, created
 
 
-def _seat_of(actor: Any, case: Case) -> Seat:
-    """The actor's seat on the case: they must hold a board seat today
-    (`governance.add_vote`), and their department must have an eligible seat on it."""
+def _seat_of(actor: Any, case: Case, today: datetime.date) -> tuple[Seat, Alternate | None]:
+    """The actor's seat on the case, and the naming they hold it by (None for its deputy
+    minister): they must hold a board seat today (`governance.add_vote`), as its deputy
+    minister or its alternate, and that seat must be eligible on the case. A recused seat
+    is recused for its alternate too: it is the seat that does not vote."""
     if actor is None or not actor.has_perm("governance.add_vote"):
         raise Forbidden(NO_SEAT)
-    seat = Seat.objects.filter(case=case, department_id__in=seat_department_ids(actor)).first()
+    seat = (
+        Seat.objects.filter(case=case, department_id__in=seat_department_ids(actor, today))
+        .select_related("department__deputy_minister")
+        .first()
+    )
     if seat is None:
         raise Forbidden(NO_SEAT)
     if seat.recused:
         labels = ", ".join(RecusalReason(r).label.lower() for r in seat.recusal_reasons)
         raise Forbidden(RECUSED.format(reasons=labels))
-    return seat
+    alternate = None
+    if seat.department.deputy_minister_id != actor.pk:
+        alternate = _alternates_of([seat.department_id], today).get(seat.department_id)
+    return seat, alternate
+
+
+def _alternates_of(department_ids: list[int], today: datetime.date) -> dict[int, Alternate]:
+    """Department id -> the naming of who stands in for its seat on `today`, with the
+    person (one query; at most one per seat, as the database keeps it)."""
+    rows = alternates_holding(department_ids, today).select_related("user")
+    return {row.department_id: row for row in rows}
 
 
 def _decide(case: Case, *, tally, actor: Any, now: datetime.datetime) -> None:
@@ -205,10 +233,11 @@ def case_close_due(*, actor: Any = None, as_of: datetime.datetime | None = None)
 
 
 def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = None) -> int:
-    """Remind each undecided eligible seat once, within 48 hours of closing. Idempotent."""
+    """Remind each undecided eligible seat once, within 48 hours of closing: its deputy
+    minister and, while named on that day, its alternate. Idempotent."""
     as_of = as_of or timezone.now()
     sent = 0
-    seats = (
+    seats = list(
         Seat.objects.filter(
             case__status=CaseStatus.OPEN,
             case__closes_at__gt=as_of,
@@ -224,6 +253,7 @@ def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = 
         )
         .order_by("pk")
     )
+    alternates = _alternates_of([seat.department_id for seat in seats], timezone.localdate(as_of))
     for seat in seats:
         with transaction.atomic(), audit_context(actor=actor):
             # Lock the seat so two reminder jobs cannot both send.
@@ -236,11 +266,13 @@ def case_send_reminders(*, actor: Any = None, as_of: datetime.datetime | None = 
                 continue
             locked.reminded_at = as_of
             locked.save(update_fields=["reminded_at"])
-            dm = seat.department.deputy_minister
-            if dm is not None:
+            recipients = [seat.department.deputy_minister]
+            if (naming := alternates.get(seat.department_id)) is not None:
+                recipients.append(naming.user)
+            if people := [person for person in recipients if person is not None]:
                 subject_of(seat.case).notify(
                     seat.case,
-                    [dm],
+                    people,
                     subject=f"Reminder: your vote on case {seat.case_id} closes soon",
                     kind=NotificationKind.CASE_REMINDER,
                     link=reverse("governance:case", args=[seat.case_id]),

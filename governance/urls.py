@@ -10,4 +10,6 @@ urlpatterns = [
     path("cases/", views.case_list, name="case-list"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/decision/", views.case_decision, name="case-decision"),
+    path("board/alternates/", views.alternate_list, name="alternates"),
+    path("board/alternates/<int:pk>/end/", views.alternate_end_view, name="alternate-end"),
 ]

@@ -1,4 +1,5 @@
-"""Pages of the board: the cases, a case with its vote form, and the decision record.
+"""Pages of the board: the cases, a case with its vote form, the decision record, and the
+alternates who stand in for the seats.
 
 Every read goes through `Case.objects.visible_to` and `Vote.objects.visible_to`; the votes
 and tally are shown by `governance.view_case_votes`, the same rule the API asks. What a
@@ -16,16 +17,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from governance.forms import VoteForm
+from budgets.forms import attach_service_error
+from clusters.models import Alternate, AlternateStatus, Department
+from clusters.rules import stand_in_candidates
+from clusters.services import NOT_THE_SEATS_DEPUTY_MINISTER, alternate_end, alternate_name
+from governance.forms import AlternateForm, VoteForm
 from governance.models import Case, CaseStatus, Choice, RecusalReason, Seat, Vote
 from governance.rules import seat_department_ids
 from governance.selectors import case_tally
@@ -158,7 +163,7 @@ def _case_get(user: Any, pk: int) -> Case:
         ),
         Prefetch(
             "votes",
-            queryset=Vote.objects.visible_to(user).select_related("department", "voter"),
+            queryset=Vote.objects.visible_to(user).select_related("department", "voter", "cast_by"),
         ),
     )
     case = queryset.filter(pk=pk).first()
@@ -192,6 +197,13 @@ class Position:
     def may_vote(self) -> bool:
         return self.refusal is None
 
+    @property
+    def as_alternate(self) -> bool:
+        """The user holds the seat as its alternate, not as its deputy minister."""
+        return self.seat is not None and self.seat.department.deputy_minister_id != self.user_pk
+
+    user_pk: int | None = None
+
 
 def recusal_labels(seat: Seat) -> list[str]:
     return [RecusalReason(reason).label for reason in seat.recusal_reasons]
@@ -210,13 +222,13 @@ def _position(user: Any, case: Case, now: datetime.datetime) -> Position:
         vote = next((v for v in case.votes.all() if v.department_id == seat.department_id), None)
     if not case.is_open or now >= case.closes_at:
         status = VOTING_ENDED if case.is_open else case.get_status_display().lower()
-        return Position(seat, vote, CASE_CLOSED.format(status=status), 409)
+        return Position(seat, vote, CASE_CLOSED.format(status=status), 409, user.pk)
     if seat is None:
-        return Position(None, None, NO_SEAT, 403)
+        return Position(None, None, NO_SEAT, 403, user.pk)
     if seat.recused:
         reasons = ", ".join(label.lower() for label in recusal_labels(seat))
-        return Position(seat, vote, RECUSED.format(reasons=reasons), 403)
-    return Position(seat, vote, None, 200)
+        return Position(seat, vote, RECUSED.format(reasons=reasons), 403, user.pk)
+    return Position(seat, vote, None, 200, user.pk)
 
 
 def _case_url(case: Case) -> str:
@@ -347,3 +359,130 @@ def case_decision(request: HttpRequest, pk: int) -> HttpResponse:
             "not_voted": [s for s in seats if not s.recused and s.department_id not in voted],
         },
     )
+
+
+# Alternates on the board -------------------------------------------------------------------
+
+ALTERNATE_NAMED = "{person} may vote for the seat of {department} from {starts} to {ends}."
+ALTERNATE_ENDED = "{person} no longer stands in for the seat of {department}."
+MAY_NOT_NAME = "Only a seat's deputy minister, or an administrator, names its alternate."
+
+
+@dataclass
+class AlternateRow:
+    naming: Alternate
+    status: str
+    may_end: bool
+
+
+def _long(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _alternate_form(user: Any, data: Any = None) -> AlternateForm:
+    """The seats the user may name an alternate for (the gate says: their own seat, or
+    every seat for an administrator) and the people who may stand in for them: active
+    department people of those seats who are no seat's deputy minister. Two queries."""
+    seats = [
+        department
+        for department in Department.objects.filter(is_main=True, active=True)
+        if user.has_perm("clusters.add_alternate", department)
+    ]
+    people = stand_in_candidates([seat.pk for seat in seats])
+    return AlternateForm(data, seats=seats, people=people)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alternate_list(request: HttpRequest) -> HttpResponse:
+    """Alternates on the board: the namings the user may see (their seat's, their own, or
+    all for readers), each with its status and, for whoever may end it, a button; and the
+    form to name one for the seats the user may name for."""
+    user: Any = request.user
+    today = timezone.localdate()
+    form = _alternate_form(user, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if not form.seats:
+            raise PermissionDenied(MAY_NOT_NAME)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                naming = alternate_name(
+                    actor=user,
+                    department=data["department"],
+                    user=data["user"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    today=today,
+                )
+            except ValidationError as refusal:
+                attach_service_error(form, refusal, "user")
+            else:
+                messages.success(
+                    request,
+                    ALTERNATE_NAMED.format(
+                        person=naming.user.get_full_name() or naming.user.get_username(),
+                        department=naming.department.name,
+                        starts=_long(naming.starts_on),
+                        ends=_long(naming.ends_on),
+                    ),
+                )
+                return redirect("governance:alternates")
+        status = 400
+    namings = Alternate.objects.visible_to(user).select_related("department", "user", "named_by")
+    rows = [
+        AlternateRow(
+            naming=naming,
+            status=AlternateStatus(naming.status_on(today)).label,
+            may_end=naming.status_on(today) in (AlternateStatus.CURRENT, AlternateStatus.UPCOMING)
+            and user.has_perm("clusters.end_alternate", naming),
+        )
+        for naming in namings
+    ]
+    return render(
+        request,
+        "governance/alternates.html",
+        {
+            "form": form if form.seats else None,
+            "rows": rows,
+            "standing_in": [
+                row
+                for row in rows
+                if row.naming.user_id == user.pk
+                and row.naming.status_on(today)
+                in (AlternateStatus.CURRENT, AlternateStatus.UPCOMING)
+            ],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def alternate_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a naming early: the seat is back with its deputy minister alone from today."""
+    user: Any = request.user
+    naming = (
+        Alternate.objects.visible_to(user)
+        .select_related("department", "user")
+        .filter(pk=pk)
+        .first()
+    )
+    if naming is None:
+        raise Http404("No such alternate.")
+    if not user.has_perm("clusters.end_alternate", naming):
+        raise PermissionDenied(NOT_THE_SEATS_DEPUTY_MINISTER)
+    try:
+        alternate_end(actor=user, alternate=naming, today=timezone.localdate())
+    except Conflict as conflict:
+        messages.error(request, conflict.message)
+    else:
+        messages.success(
+            request,
+            ALTERNATE_ENDED.format(
+                person=naming.user.get_full_name() or naming.user.get_username(),
+                department=naming.department.name,
+            ),
+        )
+    return redirect("governance:alternates")

@@ -23,6 +23,7 @@ class NotificationKind(models.TextChoices):
     BREACH = "breach", "Persistent breach of a standard"
     PROGRAMME_LATE = "programme_late", "A programme's commitment is late"
     PILOT_WIND_DOWN = "pilot_wind_down", "A pilot is stopped and its clusters wind down"
+    CITIZEN_EXIT = "citizen_exit", "A department moves a service for citizens"
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from clusters.models import Cluster
+from clusters.services import alternate_name
 from defection.models import Destination, Reason
 from defection.services import exit_request_submit
 from governance.models import Case
@@ -129,6 +130,21 @@ def _grow_pilots(world: World, i: int, dept) -> None:
     )
 
 
+def _grow_alternates(world: World, i: int) -> None:
+    """One more person of LCS, named to stand in for its seat over ten days of their own,
+    a month on (so nobody holds a seat today that did not before): the alternates page
+    lists one more naming, and its form one more person."""
+    person = UserFactory(username=f"alt_g{i}", role="department_manager", department=world.lcs)
+    start = timezone.localdate() + datetime.timedelta(days=30 + 10 * i)
+    alternate_name(
+        actor=world.deputy_minister,
+        department=world.lcs,
+        user=person,
+        starts_on=start,
+        ends_on=start + datetime.timedelta(days=9),
+    )
+
+
 def grown_programme() -> Programme:
     return Programme.objects.get(code=GROWN_PROGRAMME)
 
@@ -172,6 +188,7 @@ def grow(world: World, n: int, start: int = 0) -> None:
         AuthToken.objects.create(user=world.analyst)
         _grow_programmes(world, i, dept)
         _grow_pilots(world, i, dept)
+        _grow_alternates(world, i)
 
 
 # url -> (persona, pinned count). Session sign-in costs 2 queries (session, user) on pages
@@ -241,6 +258,11 @@ PAGES = [
     # department, unread
     ("manager", "/cases/{pilot_case}/", 7),
     ("analyst", "/cases/{pilot_case}/", 6),  # without the navigation's department
+    # Alternates on the board: session, user, the navigation's department and seats, unread,
+    # the seats the user may name for, the people who may stand in, the namings
+    ("deputy_minister", "/board/alternates/", 8),
+    # Without the navigation's department and seats, and with no seat to name for, no people
+    ("analyst", "/board/alternates/", 5),
 ]
 
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from clusters.models import (
+    Alternate,
     Cluster,
     Department,
     Membership,
@@ -141,3 +143,60 @@ class MembershipSerializer(GatedFieldsMixin, serializers.ModelSerializer):
         # A department's baseline is its own private figure (DESIGN.md, "Who sees what"):
         # fellow members and providers see its usage, not what it used to spend.
         gated_fields = {"baseline_annual_cost": ("clusters.view_department_private", "department")}
+
+
+# Alternates on the board ---------------------------------------------------------------
+
+
+class AlternateSerializer(serializers.ModelSerializer):
+    """Who stands in for a seat, from `starts_on` to `ends_on` (both inclusive)."""
+
+    department: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="The seat: a main department's code."
+    )
+    user: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="The alternate, of that department."
+    )
+    named_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    ended_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    status = serializers.SerializerMethodField(
+        help_text="As of today: upcoming, current, past (ended), or withdrawn (ended before it "
+        "started)."
+    )
+
+    class Meta:
+        model = Alternate
+        fields = [
+            "id",
+            "department",
+            "user",
+            "starts_on",
+            "ends_on",
+            "status",
+            "named_by",
+            "named_at",
+            "ended_by",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, alternate: Alternate) -> str:
+        return alternate.status_on(self.context.get("today") or timezone.localdate())
+
+
+class AlternateInputSerializer(serializers.Serializer):
+    """Name an alternate for a seat: its department's deputy minister, or an administrator."""
+
+    department = code_of(Department, help_text="The seat: a main department's code.")
+    user = TextSlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        error_messages={"does_not_exist": UNKNOWN_USERNAME, "invalid": "Give a username as text."},
+        help_text="The alternate's username: a person of that department.",
+    )
+    starts_on = serializers.DateField(help_text="The first day they may vote (today or later).")
+    ends_on = serializers.DateField(help_text="The last day they may vote (inclusive).")

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
 from clusters import services
 from clusters.api import serializers
 from clusters.filters import (
+    AlternateFilter,
     ClusterFilter,
     DepartmentFilter,
     MembershipFilter,
@@ -10,8 +19,16 @@ from clusters.filters import (
     ServiceFilter,
     StandardFilter,
 )
-from clusters.models import Cluster, Department, Membership, Provider, Service, Standard
-from sharedsvc.api.views import ReferenceViewSet
+from clusters.models import (
+    Alternate,
+    Cluster,
+    Department,
+    Membership,
+    Provider,
+    Service,
+    Standard,
+)
+from sharedsvc.api.views import CSVUnpaginatedMixin, ReferenceViewSet
 
 # A code in a URL (`/api/v1/departments/LCS/`): what the models' CODE_VALIDATOR accepts,
 # up to the field's 32 characters. Anything else is a 404 without touching the database.
@@ -102,3 +119,64 @@ class MembershipViewSet(ReferenceViewSet):
     update_service = services.membership_update
     delete_service = services.membership_delete
     instance_kwarg = "membership"
+
+
+class SignedIn(BasePermission):
+    """Any active, signed-in user: the view asks the gate on the seat or naming it finds."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active)
+
+
+class AlternateViewSet(CSVUnpaginatedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Alternates on the board: who stands in for a seat between two dates (inclusive).
+    Administrators and analysts see every naming; a deputy minister their seat's; an
+    alternate their own. The seat's deputy minister (or an administrator) names one
+    (`POST`) and ends one early (`POST {id}/end/`: the seat is back with its deputy minister
+    from today). Nothing is edited or deleted."""
+
+    queryset = Alternate.objects.select_related("department", "user", "named_by", "ended_by")
+    serializer_class = serializers.AlternateSerializer
+    filterset_class = AlternateFilter
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "end"):
+            return [SignedIn()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=serializers.AlternateInputSerializer,
+        responses={201: serializers.AlternateSerializer},
+        description=(
+            "Name an alternate: a person of the seat's department, no deputy minister, for "
+            "dates from today on. 400 with the field's message (another department, "
+            "overlapping dates, a person already standing in elsewhere); 403 unless you are "
+            "the seat's deputy minister or an administrator."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        data = serializers.AlternateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not request.user.has_perm("clusters.add_alternate", data.validated_data["department"]):
+            raise PermissionDenied(services.NOT_THE_SEATS_DEPUTY_MINISTER)
+        naming = services.alternate_name(actor=request.user, **data.validated_data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=naming.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={200: serializers.AlternateSerializer})
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        """End the naming early: from today the seat is back with its deputy minister alone.
+        409 once it has ended."""
+        naming = self.get_object()
+        if not request.user.has_perm("clusters.end_alternate", naming):
+            raise PermissionDenied(services.NOT_THE_SEATS_DEPUTY_MINISTER)
+        services.alternate_end(actor=request.user, alternate=naming)
+        return Response(self.get_serializer(self.get_queryset().get(pk=naming.pk)).data)

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Provider
-from defection.models import Destination, ExitRequest, ExitStatus, Reason
+from defection.models import PLAN_MAX_LENGTH, Destination, ExitRequest, ExitStatus, Reason
+from defection.services import PLAN_TOO_LONG
 from sharedsvc.api.gated import GatedFieldsMixin
 
 JUSTIFICATION_MAX_LENGTH: int = ExitRequest._meta.get_field("justification").max_length or 10_000
@@ -151,6 +152,10 @@ class ExitRequestSerializer(GatedFieldsMixin, serializers.ModelSerializer):
             "impact",
             "requested_on",
             "requested_by",
+            "citizen_impact",
+            "transition_on",
+            "records_and_cases",
+            "contact",
         ]
         read_only_fields = fields
         gated_fields = {"justification": WHOLE, "impact": WHOLE}
@@ -187,4 +192,32 @@ class ExitRequestInputSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="No earlier than today plus the cluster's notice period; none means that date.",
+    )
+    # The citizen-continuity plan: required, all four parts, when the service serves
+    # citizens (purpose `customer` or audience `external`); ignored otherwise.
+    citizen_impact = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={"max_length": PLAN_TOO_LONG},
+        help_text="For a service for citizens: what citizens will notice.",
+    )
+    transition_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="For a service for citizens: the day citizens move, from today to the leave date.",
+    )
+    records_and_cases = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={"max_length": PLAN_TOO_LONG},
+        help_text="For a service for citizens: how their records and open cases move.",
+    )
+    contact = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=PLAN_MAX_LENGTH,
+        error_messages={"max_length": PLAN_TOO_LONG},
+        help_text="For a service for citizens: who answers their questions during the move.",
     )

@@ -111,13 +111,35 @@ class VoteSerializer(serializers.ModelSerializer):
         slug_field="code", read_only=True
     )
     voter: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username",
+        read_only=True,
+        help_text="Whose vote it is: the seat's deputy minister when it was cast.",
+    )
+    cast_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text="Who cast it: the deputy minister, or the seat's alternate.",
+    )
+    alternate: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The alternate's naming (`alternates/{id}/`) when an alternate cast it; null "
+        "when the deputy minister did.",
     )
     choice = serializers.ChoiceField(choices=Choice.choices, read_only=True)
 
     class Meta:
         model = Vote
-        fields = ["case", "department", "voter", "choice", "reason", "cast_at"]
+        fields = [
+            "case",
+            "department",
+            "voter",
+            "cast_by",
+            "alternate",
+            "choice",
+            "reason",
+            "cast_at",
+        ]
         read_only_fields = fields
 
 

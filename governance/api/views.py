@@ -35,7 +35,7 @@ class CaseViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
 
 
 def _votes(user):
-    return Vote.objects.visible_to(user).select_related("department", "voter")
+    return Vote.objects.visible_to(user).select_related("department", "voter", "cast_by")
 
 
 CASE_PK = OpenApiParameter(
@@ -47,7 +47,8 @@ CASE_PK = OpenApiParameter(
 class CaseVoteViewSet(CSVUnpaginatedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A case's votes, as far as you may see them (a deputy minister sees the other seats'
     votes on an open case once their own seat has voted). `POST` casts or changes the vote
-    of your department's seat: 201 for a first vote, 200 for a change."""
+    of the seat you hold, as its deputy minister or as its alternate while named: 201 for
+    the seat's first vote, 200 for a change (whoever of the two votes later)."""
 
     queryset = Vote.objects.all()
     serializer_class = serializers.VoteSerializer

@@ -47,6 +47,10 @@ FIELDS = [
     "impact",
     "requested_on",
     "requested_by",
+    "citizen_impact",
+    "transition_on",
+    "records_and_cases",
+    "contact",
 ]
 
 
@@ -137,6 +141,11 @@ def test_fields_of_a_request_before_the_board(world, api):
         "case": request.board_case.pk,
         "requested_on": TODAY().isoformat(),
         "requested_by": "mgr_lcs",
+        # No plan: payroll does not serve citizens.
+        "citizen_impact": "",
+        "transition_on": None,
+        "records_and_cases": "",
+        "contact": "",
     }
     # 700 units, 7,000: 10 a unit; with f = 1 the whole pool falls on ENV's 300 units.
     impact = data["impact"]

@@ -164,6 +164,8 @@ def test_first_cast_is_201_and_a_change_is_200(world, api, board, case):
         "case": case.pk,
         "department": "AGRI",
         "voter": "dm_agri",
+        "cast_by": "dm_agri",
+        "alternate": None,
         "choice": "approve",
         "reason": "",
     }
@@ -543,7 +545,16 @@ def test_cases_as_csv(world, api, two_cases):
 def test_votes_as_csv(world, api, two_cases):
     response = api.as_user(world.analyst).get(f"{API}/votes/", {"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == ["case", "department", "voter", "choice", "reason", "cast_at"]
+    assert list(rows[0]) == [
+        "case",
+        "department",
+        "voter",
+        "cast_by",
+        "alternate",
+        "choice",
+        "reason",
+        "cast_at",
+    ]
     assert len(rows) == 3
 
 
