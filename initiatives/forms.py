@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from clusters.models import Department, Lifecycle, Service
-from defection.forms import DateInputField
+from defection.forms import DateInputField, date_parts
 from initiatives.models import CODE_MAX_LENGTH, TEXT_MAX_LENGTH, Answer, Commitment
 from sharedsvc.models import User
 
@@ -30,38 +30,7 @@ ENTER_TARGET_DATE = "Enter the date by which the departments should have joined"
 SELECT_DEPARTMENTS = "Select at least one target department"
 SELECT_ANSWER = "Select whether the department commits or declines"
 REASON_TOO_LONG = f"The reason must be {TEXT_MAX_LENGTH:,} characters or fewer"
-# The date input's messages, for this form's dates (`defection.forms.DateInputField`
-# says "The leave date").
-DATE_LABEL = "The leave date"
-
 RESERVED_CODES = {"new"}
-
-
-class NamedDateField(DateInputField):
-    """A GOV.UK date input (`defection.forms.DateInputField`) whose messages name this
-    date ("The target date must be a real date")."""
-
-    def __init__(self, *, name: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.date_name = name
-
-    def compress(self, data_list: list[str]) -> datetime.date | None:
-        try:
-            return super().compress(data_list)
-        except ValidationError as error:
-            raise ValidationError(
-                [message.replace(DATE_LABEL, self.date_name) for message in error.messages]
-            ) from None
-
-
-def date_parts(field: forms.BoundField) -> list[str]:
-    """What the day, month and year boxes of a date input show."""
-    value = field.value()
-    if isinstance(value, datetime.date):
-        value = [value.day, value.month, value.year]
-    if not isinstance(value, (list, tuple)):
-        value = ["", "", ""]
-    return [("" if part is None else str(part)) for part in value]
 
 
 def attach(form: forms.Form, error: ValidationError, fields: dict[str, str]) -> None:
@@ -133,7 +102,7 @@ class ProgrammeForm(forms.Form):
         help_text="What the programme is for, in words: the board and the departments read it.",
         error_messages={"required": ENTER_GOAL, "max_length": GOAL_TOO_LONG},
     )
-    target_on = NamedDateField(name="The target date", label="Target date")
+    target_on = DateInputField(what="The target date", label="Target date")
     departments = DepartmentChoiceField(
         label="Target departments",
         queryset=Department.objects.none(),
@@ -188,7 +157,7 @@ class AnswerForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": SELECT_ANSWER, "invalid_choice": SELECT_ANSWER},
     )
-    join_by = NamedDateField(name="The date to join", label="Date it will have joined")
+    join_by = DateInputField(what="The date to join", label="Date it will have joined")
     late_reason = forms.CharField(
         label="Reason for a date after the target date (optional)",
         widget=forms.Textarea,

@@ -18,7 +18,6 @@ from governance.models import Case
 from sharedsvc.audit import tracked
 from sharedsvc.rules import (
     acts_for_department,
-    is_deputy_minister,
     is_provider_manager,
     reads_everything,
     signed_in,
@@ -261,9 +260,8 @@ def pilot_evidence_condition(user) -> Q:
     condition = Q(
         pk__in=PilotCluster.objects.filter(cluster_id__in=member_clusters).values("plan_id")
     )
-    if is_deputy_minister(user):
-        condition |= Q(Exists(board_seat_departments(user)))
-    return condition
+    # The seat's deputy minister or its alternate (nothing for anyone without a seat).
+    return condition | Q(Exists(board_seat_departments(user)))
 
 
 @tracked()

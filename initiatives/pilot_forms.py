@@ -4,15 +4,13 @@ with the messages the forms then show on the field they name."""
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from clusters.models import Cluster, Lifecycle, Service
-from defection.forms import DateInputField, date_parts
+from defection.forms import DateInputField, RequiredDateField, date_parts
 from initiatives.models import PilotDecisionKind
 
 SELECT_SERVICE = "Select the service in pilot"
@@ -24,18 +22,6 @@ ENTER_COST = "Enter the maximum cost per unit, for example 12.50"
 ENTER_MEMBERS = "Enter the fewest member departments, a whole number, for example 3"
 ENTER_BENEFIT = "Enter the minimum benefit, for example 0"
 SELECT_DECISION = "Select the decision to put to the board"
-
-
-class RequiredDateField(DateInputField):
-    def __init__(self, *, missing: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.missing = missing
-
-    def clean(self, value: Any) -> datetime.date:
-        day = super().clean(value)
-        if day is None:
-            raise ValidationError(self.missing)
-        return day
 
 
 class PilotPlanForm(forms.Form):
