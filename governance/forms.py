@@ -87,7 +87,9 @@ class AlternateForm(forms.Form):
         empty_label="Select a person",
         error_messages={"required": SELECT_ALTERNATE, "invalid_choice": SELECT_ALTERNATE},
     )
-    starts_on = RequiredDateField(label="From", what="The start date", missing=ENTER_ALTERNATE_STARTS)
+    starts_on = RequiredDateField(
+        label="From", what="The start date", missing=ENTER_ALTERNATE_STARTS
+    )
     ends_on = RequiredDateField(label="Until", what="The end date", missing=ENTER_ALTERNATE_ENDS)
 
     def __init__(self, *args: Any, seats: list[Department], people: Any, **kwargs: Any) -> None:
