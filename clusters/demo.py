@@ -176,6 +176,8 @@ PEOPLE: list[tuple[str, str, str | None, str | None]] = [
     ("lcs.dm", Role.DEPUTY_MINISTER, "LCS", None),
     ("psoa.manager", Role.PROVIDER_MANAGER, None, "PSOA"),
     ("techsvc.manager", Role.PROVIDER_MANAGER, None, "TECHSVC"),
+    # Stands in for Education's deputy minister on the board (governance.demo).
+    ("educ.alternate", Role.DEPARTMENT_MANAGER, "EDUC", None),
     # Signed in before an administrator gave them a role: sees only the "no role yet" page.
     ("newcomer", Role.UNASSIGNED, None, None),
 ]

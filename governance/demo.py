@@ -6,7 +6,7 @@ board's votes on their cases.
 - rejected: the Attorney General's in-house desktops, rejected with reasons;
 - lapsed: Social Development's case for Cascadia's HR ran out of time without a quorum;
 - open: Transportation takes licence renewals off the citizen portal, with its
-  citizen-continuity plan.
+  citizen-continuity plan; Education's alternate voted on it for the seat.
 
 All through the services; nothing is duplicated on a second run (the requests are found
 again, so nothing is voted twice).
@@ -18,9 +18,12 @@ import datetime
 
 from django.utils import timezone
 
+from clusters.models import Alternate
+from clusters.services import alternate_name
 from defection.demo import build_exits, deputy_minister_of
 from governance.models import Case
 from governance.services import case_close_due, vote_cast
+from sharedsvc.models import User
 
 VOTES: dict[str, dict[str, tuple[str, str]]] = {
     "pending": {
@@ -43,14 +46,35 @@ VOTES: dict[str, dict[str, tuple[str, str]]] = {
     "lapsed": {"EDUC": ("abstain", "")},
     "citizen": {"EDUC": ("approve", "The plan keeps renewals going through the move.")},
 }
+# Education's deputy minister is away: their alternate votes for the seat on this case.
+ALTERNATE_VOTES = {"citizen": ("EDUC", "educ.alternate")}
 
 
-def _votes(case: Case, choices: dict[str, tuple[str, str]]) -> None:
+def _votes(
+    case: Case, choices: dict[str, tuple[str, str]], stand_ins: dict[str, User] | None = None
+) -> None:
     for code, (choice, reason) in choices.items():
         case.refresh_from_db()
         if not case.is_open:
             break  # decided early: the remaining seats could no longer turn it
-        vote_cast(actor=deputy_minister_of(code), case=case, choice=choice, reason=reason)
+        voter = (stand_ins or {}).get(code) or deputy_minister_of(code)
+        vote_cast(actor=voter, case=case, choice=choice, reason=reason)
+
+
+def _alternate(demo, code: str, username: str, today: datetime.date) -> User:
+    """Name `username` the alternate for `code`'s seat over the coming month (once)."""
+    department = demo.departments[code]
+    user = User.objects.get(username=username)
+    if not Alternate.objects.filter(department=department, user=user).exists():
+        alternate_name(
+            actor=deputy_minister_of(code),
+            department=department,
+            user=user,
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=30),
+            today=today,
+        )
+    return user
 
 
 def build_exits_and_cases(demo, today: datetime.date) -> None:
@@ -58,7 +82,11 @@ def build_exits_and_cases(demo, today: datetime.date) -> None:
     the cases they opened, and the lapsed case closed."""
     for key, request in build_exits(demo, today).items():
         case = Case.objects.get(exit_request=request)
-        _votes(case, VOTES[key])
+        stand_ins = {}
+        if key in ALTERNATE_VOTES:
+            code, username = ALTERNATE_VOTES[key]
+            stand_ins[code] = _alternate(demo, code, username, today)
+        _votes(case, VOTES[key], stand_ins)
         if key == "lapsed":
             # Its fortnight ran out without a quorum.
             now = timezone.now()
