@@ -14,6 +14,10 @@ Then each ended month is charged through `chargeback_run`, as the monthly job wo
 Running it again creates nothing: pools are found by cluster and month, lines by
 department, year and service, and months already charged are skipped.
 
+Last (`build_in_house_estimates`, once the rest of the demo is built), Labour and Citizens'
+Services records an in-house estimate of its payroll below what the PSOA charged it over the
+last 12 months: make or buy shows it cheaper in-house.
+
 The copies that `--scale` adds (see `clusters.demo`) get the same, written in bulk: the
 services would take minutes at that size. The audit triggers still fire on bulk inserts,
 with the demo's actor as the context.
@@ -26,14 +30,22 @@ import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from django.db.models import Sum
 
 from budgets import services
-from budgets.models import BudgetLine, Charge, CostPool
+from budgets.models import BudgetLine, Charge, CostPool, InHouseEstimate
 from clusters.demo import BASELINE_PER_UNIT, Demo, checked_at_once
 from clusters.models import Membership
 from sharedsvc.audit import audit_context
-from sharedsvc.periods import days_in_month, fiscal_year_of, next_month, previous_month
+from sharedsvc.periods import (
+    days_in_month,
+    fiscal_year_of,
+    month_start,
+    next_month,
+    previous_month,
+)
 
 CENT = Decimal("0.01")
 
@@ -325,3 +337,44 @@ def _chargebacks(demo: Demo, periods: list[datetime.date], weights, pools) -> No
         run = services.chargeback_run(actor=demo.actor, period=period)
         demo.count("chargeback runs")
         demo.count("charges", run.charges)
+
+
+# Make or buy -----------------------------------------------------------------------------
+
+# Labour and Citizens' Services has costed running payroll itself again: cheaper than what
+# the PSOA charged it over the last 12 complete months (make or buy shows it in-house).
+IN_HOUSE_SHARE = Decimal("0.85")
+IN_HOUSE_NOTE = (
+    "Costed by the ministry's HR branch: two payroll officers on the ministry's own HR "
+    "system, whose licence already covers payroll."
+)
+
+
+def build_in_house_estimates(demo: Demo, today: datetime.date) -> None:
+    """One in-house estimate: LCS's payroll, at 85% of what it was charged for payroll over
+    the last 12 complete months (rounded down to the thousand), dated a fortnight ago.
+    None on a second run: LCS's payroll estimate is found."""
+    department, service = demo.departments.get("LCS"), demo.services.get("PAY")
+    if department is None or service is None:
+        return
+    if InHouseEstimate.objects.filter(department=department, service=service).exists():
+        return
+    end = month_start(today)
+    start = end.replace(year=end.year - 1)
+    charged = Charge.objects.filter(
+        department=department, cluster__service=service, period__gte=start, period__lt=end
+    ).aggregate(total=Sum("amount"))["total"]
+    if not charged:
+        return
+    estimate = (charged * IN_HOUSE_SHARE / 1000).to_integral_value(rounding=ROUND_DOWN) * 1000
+    with audit_context(actor=demo.actor):
+        services.in_house_estimate_record(
+            actor=None,
+            department=department,
+            service=service,
+            annual_cost=estimate.quantize(CENT),
+            estimated_on=today - datetime.timedelta(days=14),
+            note=IN_HOUSE_NOTE,
+            today=today,
+        )
+    demo.count("in-house estimates")

@@ -13,6 +13,7 @@ from budgets.models import (
     Charge,
     ChargebackRun,
     CostPool,
+    InHouseEstimate,
     RunStatus,
 )
 from clusters.filters import by_code
@@ -94,3 +95,18 @@ class ChargebackRunFilter(PeriodRangeFilterSet):
     class Meta:
         model = ChargebackRun
         fields = ["status"]
+
+
+class InHouseEstimateFilter(FilterSet):
+    department = by_code(Department)
+    service = by_code(Service)
+    estimated_after = django_filters.DateFilter(
+        field_name="estimated_on", lookup_expr="gte", help_text="Dated on or after (YYYY-MM-DD)."
+    )
+    estimated_before = django_filters.DateFilter(
+        field_name="estimated_on", lookup_expr="lte", help_text="Dated on or before (YYYY-MM-DD)."
+    )
+
+    class Meta:
+        model = InHouseEstimate
+        fields = ["department", "service"]

@@ -286,3 +286,57 @@ class Charge(models.Model):
     def unfunded(self) -> bool:
         """No budget line for that fiscal year and service: recorded, never dropped."""
         return self.budget_line_id is None
+
+
+class InHouseEstimateQuerySet(models.QuerySet):
+    def visible_to(self, user) -> models.QuerySet:
+        """What a department would spend to make a service itself is its private figure:
+        its own people, analysts and administrators (`clusters.view_department_private`)."""
+        return self.filter(department_private_condition(user))
+
+
+@tracked()
+class InHouseEstimate(models.Model):
+    """A department's dated estimate of what a service would cost it a year made in-house."""
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="in_house_estimates"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="in_house_estimates"
+    )
+    annual_cost = money(help_text="What making the service would cost the department a year.")
+    estimated_on = models.DateField(help_text="The day the estimate was made.")
+    note = models.TextField(max_length=2_000, help_text="How the estimate was made.")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InHouseEstimateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["department__code", "service__code", "-estimated_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "service", "estimated_on"],
+                name="inhouseestimate_one_per_department_service_day",
+                violation_error_message=(
+                    "This department already has an in-house estimate for this service on "
+                    "that date."
+                ),
+            ),
+            models.CheckConstraint(
+                name="inhouseestimate_annual_cost_not_negative",
+                condition=Q(annual_cost__gte=0),
+                violation_error_message="An in-house estimate cannot be negative.",
+            ),
+            models.CheckConstraint(
+                name="inhouseestimate_note_not_blank",
+                condition=~Q(note=""),
+                violation_error_message="Say how the estimate was made.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.code} {self.service.code} in-house {self.estimated_on}"

@@ -12,7 +12,14 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, RunStatus
+from budgets.models import (
+    BudgetLine,
+    Charge,
+    ChargebackRun,
+    CostPool,
+    InHouseEstimate,
+    RunStatus,
+)
 from clusters.models import Cluster, Department, Service
 from sharedsvc.audit import audit_context
 from sharedsvc.errors import Conflict
@@ -36,6 +43,10 @@ LINE_HAS_CHARGES = "This budget line has charges against it, so it cannot be del
 NOT_YOUR_DEPARTMENT = "You may only manage the budget lines of your own department."
 NOT_YOUR_CLUSTER = "You may only enter cost pools for your own provider's clusters."
 RUNS_FOR_ADMINISTRATORS = "Only administrators start chargeback runs."
+NOT_YOUR_ESTIMATE = "You may only record in-house estimates for your own department."
+ESTIMATE_NEGATIVE = "Enter an annual cost of 0 or more."
+ESTIMATE_IN_FUTURE = "The estimate date must be today or in the past."
+ESTIMATE_NO_NOTE = "Say how the estimate was made."
 # Why a run was queued again, or failed, when it was found stuck (shown on its page and in
 # the API's `recovery_reason` and `error`).
 RUN_NOT_STARTED = "No worker started it within {minutes} minutes of it being handed over."
@@ -102,6 +113,48 @@ def budget_line_delete(*, actor: Any, budget_line: BudgetLine) -> None:
     if budget_line.charges.exists():
         raise Conflict(LINE_HAS_CHARGES)
     model_delete(budget_line, actor=actor)
+
+
+# In-house estimates ------------------------------------------------------------------
+
+
+def in_house_estimate_record(
+    *,
+    actor: Any,
+    department: Department,
+    service: Service,
+    annual_cost: Decimal,
+    estimated_on: datetime.date,
+    note: str,
+    today: datetime.date | None = None,
+) -> InHouseEstimate:
+    """A department records what making a service itself would cost it a year, as of a day
+    (today or before) and how it knows: the newest such estimate on or before a day is
+    the `make_cost` of make or buy on that day, in place of the membership's baseline."""
+    require_permission(actor, "budgets.add_inhouseestimate", department, NOT_YOUR_ESTIMATE)
+    today = today or timezone.localdate()
+    note = (note or "").strip()
+    errors: dict[str, str] = {}
+    if annual_cost is None or annual_cost < 0:
+        errors["annual_cost"] = ESTIMATE_NEGATIVE
+    if estimated_on is None or estimated_on > today:
+        errors["estimated_on"] = ESTIMATE_IN_FUTURE
+    if not note:
+        errors["note"] = ESTIMATE_NO_NOTE
+    if errors:
+        raise ValidationError(errors)
+    return model_create(
+        InHouseEstimate,
+        actor=actor,
+        data={
+            "department": department,
+            "service": service,
+            "annual_cost": annual_cost,
+            "estimated_on": estimated_on,
+            "note": note,
+            "entered_by": actor,
+        },
+    )
 
 
 # Cost pools --------------------------------------------------------------------------

@@ -11,12 +11,20 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from clusters.filters import UNKNOWN_CODE, by_code
 from clusters.models import Cluster, Department, Provider, Service
 from servicelevels.models import Measurement
+from servicelevels.selectors import (
+    QUARTER_RE,
+    QUARTERS_SHOWN,
+    add_months,
+    default_quarters,
+    parse_quarter,
+)
 from sharedsvc.api.fields import (
     PERIOD_PATTERN,
     FiscalYearFilter,
@@ -30,6 +38,10 @@ from sharedsvc.periods import fiscal_year_bounds, next_month
 FISCAL_YEAR_PATTERN = r"^\d{4}-\d{2}$"
 MONTH_SCHEMA = {"type": "string", "pattern": PERIOD_PATTERN, "example": "2026-04"}
 FISCAL_YEAR_SCHEMA = {"type": "string", "pattern": FISCAL_YEAR_PATTERN, "example": "2026-27"}
+QUARTER_SCHEMA = {"type": "string", "pattern": QUARTER_RE.pattern, "example": "2026-27-Q1"}
+MAX_QUARTERS = 40
+QUARTERS_REVERSED = "The first quarter must not come after the last (today's when not given)."
+TOO_MANY_QUARTERS = f"Ask for at most {MAX_QUARTERS} quarters at once."
 
 
 @extend_schema_field(MONTH_SCHEMA)
@@ -184,3 +196,54 @@ class AlternativesQuery(ReportQuery):
     )
     service = code_field(Service, help_text="Only memberships of this service.")
     provider = code_field(Provider, help_text="Only alternatives run by this provider.")
+
+
+class QuarterFormField(forms.CharField):
+    """A fiscal quarter, YYYY-YY-Qn (2026-27-Q1: April to June 2026), as its first day."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        return parse_quarter(value)
+
+
+class MakeOrBuyQuery(ReportQuery):
+    department = code_field(Department, help_text="Only this department's figures.")
+    service = code_field(Service, help_text="Only this service's figures.")
+    quarter_after = QuarterFormField(
+        required=False,
+        help_text=(
+            "The series from this quarter (YYYY-YY-Qn), inclusive (default: seven quarters "
+            "before the last)."
+        ),
+    )
+    quarter_before = QuarterFormField(
+        required=False,
+        help_text="The series up to this quarter (YYYY-YY-Qn), inclusive (default: today's).",
+    )
+
+    def __init__(self, *args: Any, today: datetime.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def quarter_range(self) -> tuple[datetime.date, datetime.date]:
+        """[first day of the first quarter, first day after the last) of the series."""
+        return self.cleaned_data["starts"], self.cleaned_data["ends"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = default_quarters(self.today)
+        first, last = data.get("quarter_after"), data.get("quarter_before")
+        if last is not None:
+            end = add_months(last, 3)
+            if first is None:
+                start = add_months(end, -3 * QUARTERS_SHOWN)
+        if first is not None:
+            start = first
+        if start >= end:
+            self.add_error("quarter_before", QUARTERS_REVERSED)
+        elif (end.year - start.year) * 12 + end.month - start.month > 3 * MAX_QUARTERS:
+            self.add_error("quarter_after", TOO_MANY_QUARTERS)
+        data["starts"], data["ends"] = start, end
+        return data

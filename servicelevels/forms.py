@@ -30,7 +30,9 @@ from budgets.forms import (
     MAX_UPLOAD_ROWS,
     PeriodField,
 )
-from clusters.models import Cluster, Department, Membership, Provider, Standard
+from budgets.services import ESTIMATE_NO_NOTE
+from clusters.models import Cluster, Department, Membership, Provider, Service, Standard
+from defection.forms import DateInputField, date_parts
 from servicelevels.models import Measurement
 from sharedsvc.periods import format_period, next_month, parse_period, previous_month
 
@@ -457,3 +459,66 @@ class ReturnsUploadForm(forms.Form):
                 messages.append(ROWS_MORE.format(count=len(self.problems) - ROWS_LISTED))
             raise ValidationError(messages)
         return upload
+
+
+# Make or buy: a newer in-house estimate ------------------------------------------------
+
+SELECT_SERVICE = "Select the service the estimate is for"
+ENTER_ANNUAL_COST = "Enter what making the service would cost a year, for example 250000"
+ENTER_ESTIMATED_ON = "Enter the date of the estimate"
+ENTER_NOTE = ESTIMATE_NO_NOTE  # the service's own, so both doors say the same
+NOTE_TOO_LONG = "Keep the note to 2,000 characters or fewer"
+
+
+class InHouseEstimateForm(forms.Form):
+    """A department's newer estimate of what making one of its services would cost it a
+    year. The shape of the answers only: `in_house_estimate_record` says whether they
+    stand (no negative cost, no date after today, a note), with the messages put on the
+    field they name."""
+
+    service = forms.ChoiceField(
+        label="Service",
+        error_messages={"required": SELECT_SERVICE, "invalid_choice": SELECT_SERVICE},
+    )
+    annual_cost = forms.DecimalField(
+        label="Annual cost in-house",
+        max_digits=14,
+        decimal_places=2,
+        error_messages={
+            "required": ENTER_ANNUAL_COST,
+            "invalid": ENTER_ANNUAL_COST,
+            "max_digits": ENTER_ANNUAL_COST,
+            "max_decimal_places": ENTER_ANNUAL_COST,
+            "max_whole_digits": ENTER_ANNUAL_COST,
+        },
+    )
+    estimated_on = DateInputField(label="Date of the estimate", what="The estimate date")
+    note = forms.CharField(
+        label="How the estimate was made",
+        widget=forms.Textarea,
+        max_length=2_000,
+        error_messages={"required": ENTER_NOTE, "max_length": NOTE_TOO_LONG},
+    )
+
+    def __init__(self, *args: Any, services: list[tuple[str, str]], **kwargs: Any) -> None:
+        """`services`: (code, name) of the department's current services, the choices."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["service"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Select a service"), *services]
+
+    def clean_estimated_on(self) -> datetime.date:
+        day = self.cleaned_data.get("estimated_on")
+        if day is None:
+            raise ValidationError(ENTER_ESTIMATED_ON)
+        return day
+
+    def clean_service(self) -> Service:
+        try:
+            return Service.objects.get(code=self.cleaned_data["service"])
+        except Service.DoesNotExist:
+            raise ValidationError(SELECT_SERVICE) from None
+
+    @property
+    def estimated_on_parts(self) -> list[str]:
+        return date_parts(self["estimated_on"])

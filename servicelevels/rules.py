@@ -11,7 +11,9 @@ Permissions (object in brackets):
   for the department, analysts and administrators;
 - `servicelevels.view_overview`: analysts and administrators;
 - `servicelevels.view_alternatives` (department, or none): a department names only itself;
-  a provider's managers any department (rows limited to their clusters' members).
+  a provider's managers any department (rows limited to their clusters' members);
+- `servicelevels.view_make_or_buy` (department): a department's make-or-buy figures
+  (`make_cost`, `buy_cost`), its private figures: the department, analysts, administrators.
 
 Rows: `Measurement.objects.visible_to(user)` for returns, and the scopes below for the
 reports (`servicelevels/api/views.py`) and the pages, so both doors give the same rows.
@@ -60,6 +62,7 @@ rules.add_perm("servicelevels.view_scorecard", reads_everything | manages_provid
 rules.add_perm("servicelevels.submit_returns", is_administrator | manages_provider)
 rules.add_perm("servicelevels.view_department_service_levels", sees_department_private)
 rules.add_perm("servicelevels.view_overview", reads_everything)
+rules.add_perm("servicelevels.view_make_or_buy", sees_department_private)
 rules.add_perm(
     "servicelevels.view_alternatives",
     reads_everything | is_provider_manager | (acts_for_department & (no_object | owns_department)),
@@ -137,3 +140,33 @@ def benefits_seen_by(user, report: dict[str, Any]) -> dict[str, Any]:
         if sees_member_row(user, row["department_id"])
     ]
     return {**report, "members": members, "clusters": clusters, "services": services}
+
+
+def make_or_buy_seen_by(
+    user, rows: list[dict[str, Any]], quarters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Make or buy (`selectors.make_or_buy` and `make_or_buy_quarters`) as this user may see
+    it, for the API and the pages alike: the rows of the departments whose private figures
+    the user sees (`make_cost` and `buy_cost` are a department's own), and each quarter of
+    the series whole, or its figures withheld with the reason where fewer than three
+    departments make them (a total over other departments' usage, `sees_total_over`)."""
+    shown = []
+    for quarter in quarters:
+        figures = {
+            **quarter,
+            "contributors": len(quarter["departments"]),
+            "withheld": None,
+        }
+        if quarter["departments"] and not sees_total_over(user, quarter["departments"]):
+            figures.update(
+                units_bought=None,
+                units_made=None,
+                share_bought=None,
+                exits_in_house=None,
+                withheld=WITHHELD,
+            )
+        shown.append(figures)
+    return {
+        "rows": [row for row in rows if sees_member_row(user, row["department_id"])],
+        "quarters": shown,
+    }

@@ -6,17 +6,22 @@ Every function returns plain rows (dicts) with organisational references as code
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from sharedsvc.periods import (
     fiscal_year_bounds,
+    fiscal_year_of,
     last_complete_fiscal_year,
     month_start,
     next_month,
+    parse_fiscal_year,
     previous_month,
 )
 
@@ -506,6 +511,316 @@ def viable_alternative_counts(
     return counts
 
 
+# Make or buy --------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+MONTHS_BOUGHT = 12  # buy_cost: the charges of the last 12 complete months
+QUARTER_RE = re.compile(r"^(\d{4}-\d{2})-Q([1-4])$")
+QUARTER_INVALID = "Enter a quarter as YYYY-YY-Qn, for example 2026-27-Q1."
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` after (or before) `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def quarter_start(day: datetime.date) -> datetime.date:
+    """The first day of the fiscal quarter `day` falls in (quarters of the fiscal year,
+    which starts in settings.FISCAL_YEAR_START_MONTH)."""
+    offset = (day.month - settings.FISCAL_YEAR_START_MONTH) % 3
+    return add_months(month_start(day), -offset)
+
+
+def quarter_label(start: datetime.date) -> str:
+    """'2026-27-Q1' for the quarter that starts on 1 April 2026 (April start)."""
+    number = (start.month - settings.FISCAL_YEAR_START_MONTH) % 12 // 3 + 1
+    return f"{fiscal_year_of(start)}-Q{number}"
+
+
+def parse_quarter(value: str) -> datetime.date:
+    """'2026-27-Q1' -> the quarter's first day; anything else is a ValidationError."""
+    match = QUARTER_RE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValidationError(QUARTER_INVALID, code="invalid_quarter")
+    try:
+        start_year = parse_fiscal_year(match.group(1))
+    except ValidationError:
+        raise ValidationError(QUARTER_INVALID, code="invalid_quarter") from None
+    first = datetime.date(start_year, settings.FISCAL_YEAR_START_MONTH, 1)
+    return add_months(first, 3 * (int(match.group(2)) - 1))
+
+
+QUARTERS_SHOWN = 8
+
+
+def default_quarters(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """[start, end) of the last 8 fiscal quarters, today's the last."""
+    current = quarter_start(today)
+    return add_months(current, -3 * (QUARTERS_SHOWN - 1)), add_months(current, 3)
+
+
+def buy_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """[first month, month after the last) of the 12 complete months before `today`."""
+    end = month_start(today)
+    return add_months(end, -MONTHS_BOUGHT), end
+
+
+MAKE_OR_BUY_SQL = """
+WITH current AS (
+    SELECT ms.id, ms.department_id, ms.cluster_id, ms.service_id, ms.usage_units,
+           ms.baseline_annual_cost
+    FROM clusters_membership ms
+    WHERE ms.joined_on <= %(today)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(today)s)
+      AND (%(department)s::bigint IS NULL OR ms.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR ms.service_id = %(service)s)
+), estimate AS (
+    SELECT DISTINCT ON (e.department_id, e.service_id)
+           e.department_id, e.service_id, e.annual_cost, e.estimated_on, e.note
+    FROM budgets_inhouseestimate e
+    WHERE e.estimated_on <= %(today)s
+      AND (%(department)s::bigint IS NULL OR e.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR e.service_id = %(service)s)
+    ORDER BY e.department_id, e.service_id, e.estimated_on DESC, e.entered_at DESC, e.id DESC
+), bought AS (
+    SELECT ch.department_id, c.service_id, SUM(ch.amount) AS amount,
+           COUNT(DISTINCT ch.period) AS months
+    FROM budgets_charge ch
+    JOIN clusters_cluster c ON c.id = ch.cluster_id
+    WHERE ch.period >= %(start)s AND ch.period < %(end)s
+      AND (%(department)s::bigint IS NULL OR ch.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR c.service_id = %(service)s)
+    GROUP BY ch.department_id, c.service_id
+)
+SELECT cur.id AS membership_id, cur.department_id, d.code AS department, d.name AS department_name,
+       sv.code AS service, sv.name AS service_name, sv.charging_unit, c.code AS cluster,
+       c.name AS cluster_name, p.code AS provider, cur.usage_units, cur.baseline_annual_cost,
+       e.annual_cost AS estimate, e.estimated_on, e.note AS estimate_note,
+       COALESCE(b.amount, 0) AS buy_cost, COALESCE(b.months, 0) AS months_charged
+FROM current cur
+JOIN clusters_department d ON d.id = cur.department_id
+JOIN clusters_cluster c ON c.id = cur.cluster_id
+JOIN clusters_service sv ON sv.id = cur.service_id
+JOIN clusters_provider p ON p.id = c.provider_id
+LEFT JOIN estimate e ON e.department_id = cur.department_id AND e.service_id = cur.service_id
+LEFT JOIN bought b ON b.department_id = cur.department_id AND b.service_id = cur.service_id
+ORDER BY d.code, sv.code
+"""
+
+# The other clusters of each current membership's service with room for its usage, with
+# their latest cost pool and the units it was shared over (cluster_costs' cost per unit).
+MAKE_OR_BUY_OPTIONS_SQL = """
+WITH current AS (
+    SELECT ms.id, ms.cluster_id, ms.service_id, ms.usage_units
+    FROM clusters_membership ms
+    WHERE ms.joined_on <= %(today)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(today)s)
+      AND (%(department)s::bigint IS NULL OR ms.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR ms.service_id = %(service)s)
+), latest AS (
+    SELECT DISTINCT ON (cp.cluster_id) cp.cluster_id, cp.period, cp.amount
+    FROM budgets_costpool cp
+    WHERE cp.cluster_id IN (SELECT o.id FROM clusters_cluster o
+                            WHERE o.service_id IN (SELECT service_id FROM current))
+    ORDER BY cp.cluster_id, cp.period DESC
+), used AS (
+    SELECT o.cluster_id, SUM(o.usage_units) AS units
+    FROM clusters_membership o
+    WHERE o.joined_on <= %(today)s AND (o.leaves_on IS NULL OR o.leaves_on > %(today)s)
+    GROUP BY o.cluster_id
+)
+SELECT cur.id AS membership_id, other.code AS cluster, other.name AS cluster_name,
+       p.code AS provider, p.name AS provider_name, l.period, l.amount AS pool,
+       (SELECT COALESCE(SUM(o.usage_units), 0) FROM clusters_membership o
+         WHERE o.cluster_id = other.id AND o.joined_on < (l.period + interval '1 month')::date
+           AND (o.leaves_on IS NULL OR o.leaves_on > l.period)) AS units
+FROM current cur
+JOIN clusters_cluster other ON other.service_id = cur.service_id AND other.id <> cur.cluster_id
+JOIN clusters_provider p ON p.id = other.provider_id
+JOIN latest l ON l.cluster_id = other.id
+LEFT JOIN used u ON u.cluster_id = other.id
+WHERE other.capacity IS NULL OR other.capacity - COALESCE(u.units, 0) >= cur.usage_units
+ORDER BY cur.id, other.code
+"""
+
+
+def _cheaper(make: Decimal, buy: Decimal) -> str:
+    if make < buy:
+        return "make"
+    if buy < make:
+        return "buy"
+    return "equal"
+
+
+def make_or_buy(
+    *,
+    department_id: int | None = None,
+    service_id: int | None = None,
+    today: datetime.date | None = None,
+) -> list[dict[str, Any]]:
+    """Per current membership (a department and a service) on `today`:
+
+    - `make_cost`: the department's newest in-house estimate for the service dated on or
+      before today, else the membership's `baseline_annual_cost` (`make_basis` says which);
+    - `buy_cost`: the department's charges for the service (any cluster) over the 12
+      complete months before today, with `months_charged` (fewer when it joined lately);
+    - `best_alternative`: the cheapest other cluster of the service with room for the
+      department's usage, at its latest cost per unit (as `cluster_costs` gives it) times
+      that usage times 12, to the cent; None when no other cluster has room and a price;
+    - `difference` = make_cost - buy_cost (above 0: buying costs less), and `cheaper`
+      (`make`, `buy` or `equal`).
+
+    Two queries. Unscoped: doors ask `servicelevels.rules.make_or_buy_seen_by`."""
+    today = today or timezone.localdate()
+    start, end = buy_window(today)
+    params = {
+        "today": today,
+        "start": start,
+        "end": end,
+        "department": department_id,
+        "service": service_id,
+    }
+    rows = _rows(MAKE_OR_BUY_SQL, params)
+    options: dict[int, list[dict[str, Any]]] = {}
+    for option in _rows(MAKE_OR_BUY_OPTIONS_SQL, params):
+        if option["units"]:
+            # As cluster_costs rounds it, so the figures agree with the price list.
+            option["cost_per_unit"] = (option["pool"] / option["units"]).quantize(Decimal("0.0001"))
+            options.setdefault(option["membership_id"], []).append(option)
+    for row in rows:
+        estimated = row["estimate"] is not None
+        row["make_cost"] = row["estimate"] if estimated else row["baseline_annual_cost"]
+        row["make_basis"] = "estimate" if estimated else "baseline"
+        row["buy_from"], row["buy_to"] = start, previous_month(end)
+        row["difference"] = row["make_cost"] - row["buy_cost"]
+        row["cheaper"] = _cheaper(row["make_cost"], row["buy_cost"])
+        best = None
+        for option in options.get(row["membership_id"], []):
+            annual = (option["cost_per_unit"] * row["usage_units"] * MONTHS_BOUGHT).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )
+            if best is None or annual < best["annual_cost"]:
+                best = {
+                    "cluster": option["cluster"],
+                    "cluster_name": option["cluster_name"],
+                    "provider": option["provider"],
+                    "provider_name": option["provider_name"],
+                    "period": option["period"],
+                    "cost_per_unit": option["cost_per_unit"],
+                    "annual_cost": annual,
+                }
+        row["best_alternative"] = best
+    return rows
+
+
+MAKE_OR_BUY_QUARTERS_SQL = """
+WITH q AS (
+    SELECT gs::date AS starts,
+           LEAST((gs + interval '3 months')::date - 1, %(today)s::date) AS point
+    FROM generate_series(%(start)s::date, %(end)s::date - interval '1 day', interval '3 months') gs
+    WHERE gs::date <= %(today)s
+), bought AS (
+    SELECT q.starts, ms.department_id, ms.service_id, ms.usage_units
+    FROM q
+    JOIN clusters_membership ms
+      ON ms.joined_on <= q.point AND (ms.leaves_on IS NULL OR ms.leaves_on > q.point)
+    WHERE (%(department)s::bigint IS NULL OR ms.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR ms.service_id = %(service)s)
+), gone AS (
+    -- The latest exit to in-house of each department and service that had taken effect.
+    SELECT DISTINCT ON (q.starts, er.department_id, ms.service_id)
+           q.starts, er.department_id, ms.service_id, ms.usage_units
+    FROM q
+    JOIN defection_exitrequest er
+      ON er.destination = 'in_house' AND er.status IN ('scheduled', 'completed')
+     AND er.leave_on <= q.point
+    JOIN clusters_membership ms ON ms.id = er.membership_id
+    WHERE (%(department)s::bigint IS NULL OR er.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR ms.service_id = %(service)s)
+    ORDER BY q.starts, er.department_id, ms.service_id, er.leave_on DESC, er.id DESC
+), made AS (
+    SELECT g.* FROM gone g
+    WHERE NOT EXISTS (SELECT 1 FROM bought b WHERE b.starts = g.starts
+                        AND b.department_id = g.department_id AND b.service_id = g.service_id)
+), exits AS (
+    SELECT q.starts, er.department_id
+    FROM q
+    JOIN defection_exitrequest er
+      ON er.destination = 'in_house' AND er.status IN ('scheduled', 'completed')
+     AND er.leave_on >= q.starts AND er.leave_on <= q.point
+    JOIN clusters_membership ms ON ms.id = er.membership_id
+    WHERE (%(department)s::bigint IS NULL OR er.department_id = %(department)s)
+      AND (%(service)s::bigint IS NULL OR ms.service_id = %(service)s)
+)
+SELECT q.starts, q.point,
+       (SELECT COALESCE(SUM(usage_units), 0) FROM bought b WHERE b.starts = q.starts) AS bought,
+       (SELECT COALESCE(SUM(usage_units), 0) FROM made m WHERE m.starts = q.starts) AS made,
+       (SELECT COUNT(*) FROM exits x WHERE x.starts = q.starts) AS exits,
+       ARRAY(SELECT department_id FROM bought b WHERE b.starts = q.starts
+             UNION SELECT department_id FROM made m WHERE m.starts = q.starts) AS departments,
+       ARRAY(SELECT DISTINCT department_id FROM exits x WHERE x.starts = q.starts)
+           AS exit_departments
+FROM q
+ORDER BY q.starts
+"""
+
+
+def make_or_buy_quarters(
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    department_id: int | None = None,
+    service_id: int | None = None,
+    today: datetime.date | None = None,
+) -> list[dict[str, Any]]:
+    """The creep back to making, per fiscal quarter from the one `start` falls in to the
+    last that starts before `end`, none after today's (`default_quarters`). At each
+    quarter's last day (today for the quarter under way):
+
+    - `units_bought`: the usage units of the memberships current that day;
+    - `units_made`: the usage of the departments whose exit to in-house (scheduled or
+      completed) had taken effect by then and which were in no cluster of that service
+      again that day (their latest such exit's usage);
+    - `share_bought`: units_bought over both, in per cent to 0.1 (None without either);
+    - `exits_in_house`: the exits to in-house whose leave date fell in the quarter (up
+      to that day).
+
+    Each quarter carries `departments`, the ids of the departments whose usage makes its
+    figures, for `sees_total_over`. One query."""
+    today = today or timezone.localdate()
+    rows = _rows(
+        MAKE_OR_BUY_QUARTERS_SQL,
+        {
+            "start": quarter_start(start),
+            "end": end,
+            "today": today,
+            "department": department_id,
+            "service": service_id,
+        },
+    )
+    quarters = []
+    for row in rows:
+        total = row["bought"] + row["made"]
+        quarters.append(
+            {
+                "quarter": quarter_label(row["starts"]),
+                "starts_on": row["starts"],
+                "as_of": row["point"],
+                "units_bought": row["bought"],
+                "units_made": row["made"],
+                "share_bought": (
+                    None
+                    if not total
+                    else (Decimal(row["bought"]) * 100 / Decimal(total)).quantize(
+                        Decimal("0.1"), rounding=ROUND_HALF_UP
+                    )
+                ),
+                "exits_in_house": row["exits"],
+                "departments": set(row["departments"]) | set(row["exit_departments"]),
+            }
+        )
+    return quarters
+
+
 __all__ = [
     "alternatives",
     "benefits",
@@ -514,6 +829,8 @@ __all__ = [
     "compliance_by_member",
     "compliance_by_month",
     "last_complete_month",
+    "make_or_buy",
+    "make_or_buy_quarters",
     "next_month",
     "persistent_breaches",
     "provider_scorecard",

@@ -17,6 +17,11 @@ urlpatterns = [
         views.department_service_levels,
         name="department-service-levels",
     ),
+    path(
+        "departments/<str:code>/in-house-estimates/new/",
+        views.in_house_estimate_new,
+        name="in-house-estimate-new",
+    ),
     path("clusters/<str:code>/performance/", views.cluster_performance, name="cluster-performance"),
     path("overview/", views.overview, name="overview"),
 ]

@@ -26,15 +26,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from budgets.forms import attach_service_error
+from budgets.services import in_house_estimate_record
 from clusters.models import CODE_VALIDATOR, Cluster, Department, Membership, Provider, Standard
 from clusters.rules import owns_department
 from defection.models import OPEN_STATUSES, ExitRequest, ExitRequestQuerySet
 from servicelevels import selectors
-from servicelevels.forms import ReturnsUploadForm, choose_range, plain
+from servicelevels.forms import InHouseEstimateForm, ReturnsUploadForm, choose_range, plain
 from servicelevels.models import Measurement, met_expression
-from servicelevels.rules import benefits_seen_by
+from servicelevels.rules import benefits_seen_by, make_or_buy_seen_by
 from servicelevels.services import measurements_submit
 from sharedsvc.models import User
 from sharedsvc.periods import (
@@ -49,6 +51,8 @@ from sharedsvc.periods import (
 NOT_YOUR_SCORECARD = "Only this provider's managers, administrators and analysts see its scorecard."
 NOT_YOUR_RETURNS = "Only this provider's managers and administrators upload its returns."
 OVERVIEW_FOR_READERS = "Only administrators and analysts see the overview of every cluster."
+NOT_YOUR_ESTIMATE = "Only this department's managers and administrators record its estimates."
+ESTIMATE_RECORDED = "In-house estimate for {service} recorded: {cost} a year, as of {day}"
 RETURNS_SAVED = "{count} returns saved from {filename}"
 UPLOAD_EXPIRED = (
     "There is nothing to confirm: the preview has expired or a newer file was uploaded. "
@@ -175,7 +179,10 @@ def month_chart(
     values: list[Decimal | None],
     top_value: float | None = None,
     label: Callable[[float], str] = _compact,
+    period_label: Callable[[datetime.date], str] | None = None,
 ) -> MonthChart:
+    """`months` are the first days of the periods drawn (months, or quarters with
+    `period_label` naming them on the axis; by default the month's short name)."""
     chart = MonthChart(
         slug=slug, title=title, summary=summary, kind=kind, months=months, values=values
     )
@@ -192,7 +199,8 @@ def month_chart(
     for i, (month, value) in enumerate(zip(months, values, strict=True)):
         centre = round(chart.left + slot * (i + 0.5), 1)
         if i % every == 0:
-            chart.labels.append({"x": centre, "text": f"{month:%b}"})
+            text = period_label(month) if period_label else f"{month:%b}"
+            chart.labels.append({"x": centre, "text": text})
         if value is None:
             if segment:
                 chart.segments.append(" ".join(segment))
@@ -772,6 +780,12 @@ def overview(request: Request) -> HttpResponse:
         .annotate(count=Count("pk"))
         .values_list("from_cluster_id", "count")
     )
+    quarters_start, quarters_end = selectors.default_quarters(today)
+    quarters = make_or_buy_seen_by(
+        user,
+        [],
+        selectors.make_or_buy_quarters(start=quarters_start, end=quarters_end, today=today),
+    )["quarters"]
     rows = []
     for cluster in clusters:
         cost = costs.get(cluster.pk)
@@ -816,5 +830,101 @@ def overview(request: Request) -> HttpResponse:
             "window_start": start,
             "window_last": previous_month(end),
             "fiscal_year": fiscal_year,
+            "quarters": quarters,
+            "make_or_buy_chart": _make_or_buy_chart(quarters),
         },
+    )
+
+
+def _quarter_name(start: datetime.date) -> str:
+    """'Q1 26' for the quarter starting on 1 April 2026: short, for a chart's axis."""
+    label = selectors.quarter_label(start)
+    return f"{label[-2:]} {label[2:4]}"
+
+
+def _make_or_buy_chart(quarters: list[dict[str, Any]]) -> MonthChart:
+    values = [q["share_bought"] for q in quarters]
+    shown = [(q, v) for q, v in zip(quarters, values, strict=True) if v is not None]
+    if not shown:
+        summary = "No usage to share out in these quarters."
+    else:
+        (first, first_share), (last, last_share) = shown[0], shown[-1]
+        exits = sum(q["exits_in_house"] or 0 for q in quarters)
+        summary = (
+            f"The share of usage bought from shared clusters went from {first_share:.1f}% in "
+            f"{first['quarter']} to {last_share:.1f}% in {last['quarter']}; {exits} exit"
+            f"{'s' if exits != 1 else ''} to in-house took effect over these quarters."
+        )
+    return month_chart(
+        slug="make-or-buy-chart",
+        title="Share of usage bought from shared clusters, by quarter",
+        summary=summary,
+        kind="bars",
+        months=[q["starts_on"] for q in quarters],
+        values=values,
+        top_value=100.0,
+        label=_percent,
+        period_label=_quarter_name,
+    )
+
+
+# Make or buy: a department's newer in-house estimate --------------------------------------
+
+
+def department_services(
+    user: User, department: Department, today: datetime.date
+) -> list[tuple[str, str]]:
+    """(code, name) of the services a department is in a cluster of today, as far as this
+    user sees its memberships (1 query)."""
+    return list(
+        Membership.objects.visible_to(user)
+        .filter(department=department, joined_on__lte=today)
+        .exclude(leaves_on__lte=today)
+        .order_by("cluster__service__name")
+        .values_list("cluster__service__code", "cluster__service__name")
+        .distinct()
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def in_house_estimate_new(request: Request, code: str) -> HttpResponse:
+    """Record a newer in-house estimate of one of the department's services (the form is
+    also on the department's page, which posts here): its managers, its deputy minister
+    and administrators. A refusal comes back on this page with the form's errors."""
+    user = request.user
+    department: Department = _get_by_code(Department.objects.visible_to(user), code)
+    if not user.has_perm("budgets.add_inhouseestimate", department):
+        raise PermissionDenied(NOT_YOUR_ESTIMATE)
+    today = timezone.localdate()
+    form = InHouseEstimateForm(
+        request.POST if request.method == "POST" else None,
+        services=department_services(user, department, today),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                estimate = in_house_estimate_record(actor=user, department=department, **data)
+            except ValidationError as refusal:
+                attach_service_error(form, refusal, "annual_cost")
+            else:
+                messages.success(
+                    request,
+                    ESTIMATE_RECORDED.format(
+                        service=estimate.service.name,
+                        cost=f"{estimate.annual_cost:,.2f}",
+                        day=f"{estimate.estimated_on:%-d %B %Y}",
+                    ),
+                )
+                return redirect(
+                    reverse("clusters:department", args=[department.code]) + "#make-or-buy"
+                )
+        status = 400
+    return render(
+        request,
+        "servicelevels/in_house_estimate_new.html",
+        {"department": department, "form": form},
+        status=status,
     )

@@ -214,9 +214,10 @@ PAGES = [
     ("analyst", "/", 3),  # session, user, unread
     ("manager", "/departments/", 5),  # session, user, department, the list, unread
     # session, user, the department, its exit requests, memberships with their benefit,
-    # clusters it could move to, their latest costs, the navigation's department, unread
-    ("manager", "/departments/LCS/", 9),
-    ("analyst", "/departments/LCS/", 8),  # the same without the navigation's department
+    # clusters it could move to, their latest costs, make or buy (its rows, the other
+    # clusters with room and their latest pools), the navigation's department, unread
+    ("manager", "/departments/LCS/", 11),
+    ("analyst", "/departments/LCS/", 10),  # the same without the navigation's department
     ("analyst", "/clusters/", 6),  # session, user, services (filter), services, clusters, unread
     # session, user, the cluster, members, co-members, open exits, department, unread
     ("manager", "/clusters/PAY-PSOA/", 8),
@@ -227,8 +228,8 @@ PAGES = [
     ("manager", "/notifications/", 6),  # session, user, count, department, unread, page
     ("manager", "/exit-requests/", 6),  # session, user, count, department, unread, page
     # session, user, clusters, their costs and compliance (2), the audit context, the
-    # benefits, exits, unread
-    ("analyst", "/overview/", 9),
+    # benefits, exits, the make-or-buy quarters, unread
+    ("analyst", "/overview/", 10),
     # Programmes. The list: session, user, department, unread, the programmes
     ("manager", "/programmes/", 5),
     # A programme: session, user, the programme, its commitments, its board cases, the
@@ -263,6 +264,9 @@ PAGES = [
     ("deputy_minister", "/board/alternates/", 8),
     # Without the navigation's department and seats, and with no seat to name for, no people
     ("analyst", "/board/alternates/", 5),
+    # Recording an in-house estimate: session, user, the department, the form's services
+    # (its current memberships), the navigation's department, unread
+    ("manager", "/departments/LCS/in-house-estimates/new/", 6),
 ]
 
 

@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from budgets.demo import build_money
+from budgets.demo import build_in_house_estimates, build_money
 from clusters.demo import Demo, build_organisation
 from governance.demo import build_exits_and_cases
 from initiatives.demo import build_initiatives
@@ -31,4 +31,6 @@ def build_demo(*, today: datetime.date | None = None, scale: int = 1, money: boo
             build_returns(demo, today)
             # Programmes and pilots last: a pilot's evidence reads the returns and charges.
             build_initiatives(demo, today)
+            # Make or buy: an in-house estimate below what the department was charged.
+            build_in_house_estimates(demo, today)
     return demo

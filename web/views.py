@@ -13,7 +13,9 @@ from django.utils import timezone
 
 from clusters import selectors
 from clusters.models import MembershipStatus
-from servicelevels.selectors import viable_alternative_counts
+from servicelevels.forms import InHouseEstimateForm
+from servicelevels.rules import make_or_buy_seen_by
+from servicelevels.selectors import make_or_buy, viable_alternative_counts
 from sharedsvc.models import User
 from web.selectors import cluster_departures, department_memberships
 
@@ -77,6 +79,22 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
                 # Read by the template (not a field of the model).
                 membership.viable_alternatives = counts.get(membership.cluster.code, 0)  # type: ignore[attr-defined]
                 current_memberships.append(membership)
+    # Make or buy, for those who see the department's private figures (its cost of making
+    # and of buying are its own): 2 queries; the form to record a newer in-house estimate
+    # for those who act for it, its choices the services in the table (no query).
+    make_or_buy_rows: list = []
+    estimate_form = None
+    sees_make_or_buy = request.user.has_perm("servicelevels.view_make_or_buy", department)
+    if sees_make_or_buy:
+        make_or_buy_rows = make_or_buy_seen_by(
+            request.user,
+            make_or_buy(department_id=department.pk, today=timezone.localdate()),
+            [],
+        )["rows"]
+        if request.user.has_perm("budgets.add_inhouseestimate", department):
+            estimate_form = InHouseEstimateForm(
+                services=[(row["service"], row["service_name"]) for row in make_or_buy_rows]
+            )
     return render(
         request,
         "clusters/department_detail.html",
@@ -89,6 +107,9 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
             "is_own": cast(User, request.user).department_id == department.pk,
             "leavable": leavable,
             "current_memberships": current_memberships,
+            "sees_make_or_buy": sees_make_or_buy,
+            "make_or_buy": make_or_buy_rows,
+            "estimate_form": estimate_form,
         },
     )
 

@@ -4,7 +4,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
+from budgets.models import (
+    BudgetLine,
+    BudgetState,
+    Charge,
+    ChargebackRun,
+    CostPool,
+    InHouseEstimate,
+    RunStatus,
+)
 from clusters.api.serializers import code_of
 from clusters.models import Cluster, Department, Service
 from sharedsvc.api.fields import PeriodField
@@ -136,3 +144,33 @@ class ChargebackRunSerializer(serializers.ModelSerializer):
 
 class ChargebackRunInputSerializer(serializers.Serializer):
     period = PeriodField(help_text="The month to charge, YYYY-MM; it must have ended.")
+
+
+class InHouseEstimateSerializer(serializers.ModelSerializer):
+    """A department's dated estimate of what making a service would cost it a year (its
+    private figure). Posted, it is recorded by `in_house_estimate_record`, which refuses a
+    negative cost, a date after today and an empty note with a message on the field."""
+
+    department = code_of(Department)
+    service = code_of(Service)
+    annual_cost = serializers.DecimalField(**MONEY)
+    note = serializers.CharField(max_length=2_000, allow_blank=True, trim_whitespace=True)
+    entered_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = InHouseEstimate
+        fields = [
+            "id",
+            "department",
+            "service",
+            "annual_cost",
+            "estimated_on",
+            "note",
+            "entered_by",
+            "entered_at",
+        ]
+        read_only_fields = ["entered_at"]
+        # The service and the database constraint give the messages.
+        validators: list = []

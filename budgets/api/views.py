@@ -3,19 +3,27 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from budgets import services
 from budgets.api import serializers
-from budgets.filters import BudgetLineFilter, ChargebackRunFilter, ChargeFilter, CostPoolFilter
-from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool
+from budgets.filters import (
+    BudgetLineFilter,
+    ChargebackRunFilter,
+    ChargeFilter,
+    CostPoolFilter,
+    InHouseEstimateFilter,
+)
+from budgets.models import BudgetLine, Charge, ChargebackRun, CostPool, InHouseEstimate
 from sharedsvc.api.views import CSVUnpaginatedMixin, ReferenceViewSet
 
 NOT_YOUR_DEPARTMENT = "You may only manage the budget lines of your own department."
 NOT_YOUR_CLUSTER = "You may only enter cost pools for your own provider's clusters."
 NO_BUDGETS_FOR_ROLE = "Budget lines belong to departments; your role cannot see them."
 RUNS_FOR_ADMINISTRATORS = "Only administrators start and follow chargeback runs."
+NO_ESTIMATES_FOR_ROLE = "In-house estimates belong to departments; your role cannot see them."
 
 
 class ObjectRoleMixin:
@@ -142,3 +150,40 @@ class ChargebackRunViewSet(
         data.is_valid(raise_exception=True)
         run = services.chargeback_request(actor=request.user, period=data.validated_data["period"])
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class InHouseEstimateViewSet(
+    CSVUnpaginatedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Departments' dated estimates of what making a service in-house would cost them a
+    year: the newest on or before a day is `make_cost` in `reports/make-or-buy/`. A
+    department's own figures: its people, analysts and administrators read them (another
+    department's do not exist for you: 404; a provider's managers: 403); its managers and
+    deputy minister, and administrators, record them (`POST`); none is changed or deleted,
+    a newer estimate takes over."""
+
+    queryset = InHouseEstimate.objects.select_related("department", "service", "entered_by")
+    serializer_class = serializers.InHouseEstimateSerializer
+    filterset_class = InHouseEstimateFilter
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def check_permissions(self, request) -> None:
+        super().check_permissions(request)
+        if not request.user.has_perm("budgets.view_inhouseestimate"):
+            raise PermissionDenied(NO_ESTIMATES_FOR_ROLE)
+
+    @extend_schema(responses={201: serializers.InHouseEstimateSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        department = data.validated_data["department"]
+        if not request.user.has_perm("budgets.add_inhouseestimate", department):
+            raise PermissionDenied(services.NOT_YOUR_ESTIMATE)
+        estimate = services.in_house_estimate_record(actor=request.user, **data.validated_data)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=estimate.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )

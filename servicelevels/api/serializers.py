@@ -261,3 +261,92 @@ class AlternativeRowSerializer(serializers.Serializer):
     compliance_rate = serializers.DecimalField(
         allow_null=True, help_text="The alternative's compliance over 6 months, %.", **RATE
     )
+
+
+class BestAlternativeSerializer(serializers.Serializer):
+    cluster = serializers.CharField(
+        help_text="The cheapest other cluster of the service with room."
+    )
+    provider = serializers.CharField()
+    period = PeriodField(help_text="The month of its latest cost pool, YYYY-MM.")
+    cost_per_unit = serializers.DecimalField(
+        max_digits=18, decimal_places=4, help_text="From its latest cost pool."
+    )
+    annual_cost = serializers.DecimalField(
+        help_text="cost_per_unit x the department's usage x 12, to the cent.", **MONEY
+    )
+
+
+class MakeOrBuyRowSerializer(serializers.Serializer):
+    """One department and service (its current membership): what making the service would
+    cost the department, what buying it costs now, and the best alternative. A
+    department's own figures: rows are for the department, analysts and administrators."""
+
+    department = serializers.CharField()
+    service = serializers.CharField()
+    cluster = serializers.CharField(help_text="The department's current cluster.")
+    provider = serializers.CharField()
+    usage_units = serializers.IntegerField()
+    make_cost = serializers.DecimalField(
+        help_text="The newest in-house estimate dated on or before today, else the baseline.",
+        **MONEY,
+    )
+    make_basis = serializers.ChoiceField(
+        choices=[("baseline", "baseline"), ("estimate", "estimate")],
+        help_text="`estimate`: an in-house estimate; `baseline`: the membership's baseline.",
+    )
+    estimated_on = serializers.DateField(
+        allow_null=True, help_text="The estimate's date; null for the baseline."
+    )
+    buy_cost = serializers.DecimalField(
+        help_text="The department's charges for the service over buy_from..buy_to.", **MONEY
+    )
+    buy_from = PeriodField(help_text="The first of the 12 complete months, YYYY-MM.")
+    buy_to = PeriodField(help_text="The last of them, YYYY-MM.")
+    months_charged = serializers.IntegerField(help_text="Months of those 12 with charges.")
+    best_alternative = BestAlternativeSerializer(
+        allow_null=True, help_text="Null when no other cluster has room and a cost pool."
+    )
+    difference = serializers.DecimalField(
+        help_text="make_cost - buy_cost: above 0, buying costs less.", **MONEY
+    )
+    cheaper = serializers.ChoiceField(
+        choices=[("make", "make"), ("buy", "buy"), ("equal", "equal")],
+        help_text="Which of make_cost and buy_cost is lower.",
+    )
+
+
+class MakeOrBuyQuarterSerializer(serializers.Serializer):
+    quarter = serializers.CharField(help_text="A fiscal quarter, YYYY-YY-Qn.")
+    starts_on = serializers.DateField()
+    as_of = serializers.DateField(help_text="The day counted: the quarter's last, or today.")
+    contributors = serializers.IntegerField(help_text="Departments whose usage makes the figures.")
+    units_bought = serializers.IntegerField(
+        allow_null=True, help_text="Usage units bought from clusters that day; null when withheld."
+    )
+    units_made = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Usage units of departments that had left for in-house and not come back; null "
+            "when withheld."
+        ),
+    )
+    share_bought = serializers.DecimalField(
+        allow_null=True, help_text="units_bought over both, %; null when withheld.", **RATE
+    )
+    exits_in_house = serializers.IntegerField(
+        allow_null=True, help_text="Exits to in-house that took effect in the quarter."
+    )
+    withheld = serializers.CharField(allow_null=True, help_text=WITHHELD_HELP)
+
+
+class MakeOrBuyReportSerializer(serializers.Serializer):
+    """Make or buy: a page of the rows you may see (your own department's, or every one for
+    analysts and administrators), and the creep back to making per quarter (every page),
+    withheld from a department where fewer than three departments make a quarter's figures."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MakeOrBuyRowSerializer(many=True)
+    quarters = MakeOrBuyQuarterSerializer(many=True)

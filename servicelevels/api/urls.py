@@ -12,5 +12,6 @@ report_urlpatterns = [
     path("service-levels/", views.ServiceLevelsReport.as_view(), name="report-service-levels"),
     path("self-preference/", views.SelfPreferenceReport.as_view(), name="report-self-preference"),
     path("benefits/", views.BenefitsReport.as_view(), name="report-benefits"),
+    path("make-or-buy/", views.MakeOrBuyReport.as_view(), name="report-make-or-buy"),
     path("alternatives/", views.AlternativesReport.as_view(), name="report-alternatives"),
 ]

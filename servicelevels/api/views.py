@@ -17,6 +17,10 @@ fixed number of queries. Rows come as the other lists do (`count`, `next`, `prev
   rows are your own department's (every one for analysts and administrators); totals are
   over every member, withheld from a department unless at least three departments
   contribute or the total is its own alone;
+- make or buy: a department's make_cost and buy_cost are its private figures, so rows are
+  your own department's (every one for analysts and administrators); the quarterly series
+  is over every department, each quarter withheld from a department unless at least three
+  departments make it or it is its own alone;
 - alternatives: those of the memberships whose options you see (your department's; your
   provider's clusters' members; every one for analysts and administrators). Naming another
   department than your own as a department's person is a 403.
@@ -48,10 +52,13 @@ from servicelevels.api import serializers
 from servicelevels.filters import (
     FISCAL_YEAR_SCHEMA,
     MONTH_SCHEMA,
+    QUARTER_SCHEMA,
     AlternativesQuery,
     BenefitsQuery,
     ClusterCostsQuery,
+    MakeOrBuyQuery,
     MeasurementFilter,
+    QuarterFormField,
     ReportQuery,
     SelfPreferenceQuery,
     ServiceLevelsQuery,
@@ -60,6 +67,7 @@ from servicelevels.models import Measurement, met_expression
 from servicelevels.rules import (
     alternatives_condition,
     benefits_seen_by,
+    make_or_buy_seen_by,
     member_clusters_condition,
 )
 from sharedsvc.api.exceptions import validation_detail
@@ -238,6 +246,8 @@ def query_parameters(form_class: type[ReportQuery]) -> list[OpenApiParameter]:
             schema = MONTH_SCHEMA
         elif isinstance(field, FiscalYearFormField):
             schema = FISCAL_YEAR_SCHEMA
+        elif isinstance(field, QuarterFormField):
+            schema = QUARTER_SCHEMA
         else:
             schema = {"type": "string"}
         parameters.append(
@@ -539,3 +549,55 @@ class AlternativesReport(ReportView):
             provider_id=_pk(data["provider"]),
         )
         return [r for r in rows if r["membership_id"] in seen]
+
+
+class MakeOrBuyReport(ReportView):
+    """Make or buy, per department and service (its current membership): `make_cost` (the
+    newest in-house estimate dated on or before today, else the membership's baseline),
+    `buy_cost` (its charges for the service over the last 12 complete months),
+    `best_alternative` (the cheapest other cluster of the service with room, at its latest
+    cost per unit times the department's usage times 12), `difference` (make - buy) and
+    `cheaper`. A department's own figures: rows are your department's (every one for
+    analysts and administrators).
+
+    `quarters`, on every page: the creep back to making, per fiscal quarter (by default the
+    last eight, today's the last): the usage units bought from clusters and made in-house
+    (departments gone in-house and not back), the share bought, and the exits to in-house
+    that took effect. A quarter is withheld (null, with `withheld` saying why) from a
+    department unless at least three departments make it or it is its own alone. The
+    `department` and `service` filters narrow both. CSV has the rows."""
+
+    query_class = MakeOrBuyQuery
+    serializer_class = serializers.MakeOrBuyRowSerializer
+
+    @extend_schema(
+        parameters=query_parameters(MakeOrBuyQuery) + PAGE_PARAMETERS,
+        responses=serializers.MakeOrBuyReportSerializer,
+    )
+    def get(self, request, *args, **kwargs):
+        report = self.report(self.read_query())
+        page = self.paginate_queryset(report["rows"])
+        if page is None:
+            return Response(self.get_serializer(report["rows"], many=True).data)
+        body = self.get_paginated_response(self.get_serializer(page, many=True).data).data
+        quarters = serializers.MakeOrBuyQuarterSerializer(report["quarters"], many=True)
+        return Response({**body, "quarters": quarters.data})
+
+    def report(self, query) -> dict[str, Any]:
+        assert isinstance(query, MakeOrBuyQuery)  # the query_class
+        data = query.cleaned_data
+        start, end = query.quarter_range()
+        department_id, service_id = _pk(data["department"]), _pk(data["service"])
+        return make_or_buy_seen_by(
+            self.user,
+            selectors.make_or_buy(
+                department_id=department_id, service_id=service_id, today=query.today
+            ),
+            selectors.make_or_buy_quarters(
+                start=start,
+                end=end,
+                department_id=department_id,
+                service_id=service_id,
+                today=query.today,
+            ),
+        )

@@ -640,8 +640,8 @@ PAGES = {
     # the last complete one), nav, unread; no membership check: prices are public
     "/clusters/PAY-PSOA/performance/": ("manager", 10),
     # session, user, clusters, latest costs, compliance, benefits, self-preference,
-    # departures, unread
-    "/overview/": ("analyst", 9),
+    # departures, the make-or-buy quarters, unread
+    "/overview/": ("analyst", 10),
 }
 
 

@@ -94,6 +94,7 @@ def _department_sources(code: str) -> list[str]:
         f"/api/v1/charges/?department={code}&page_size=1000",
         f"/api/v1/budget-lines/?department={code}&page_size=1000",
         *[f"/api/v1/reports/benefits/?department={code}&fiscal_year={y}" for y in _years()],
+        f"/api/v1/reports/make-or-buy/?department={code}&page_size=1000",
     ]
 
 
