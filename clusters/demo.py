@@ -364,6 +364,9 @@ def _memberships(demo: Demo, today: datetime.date) -> None:
     _membership(demo, "ENV", "PAY-PSOA", moved_on)
     _membership(demo, "FOR", "IT-TECH", start, leaves_on=moved_on)
     _membership(demo, "FOR", "IT-CASC", moved_on)
+    # Community Living took its HR back in-house after a year (the creep back to making
+    # that the overview's make-or-buy chart shows; its exit request: defection.demo).
+    _membership(demo, "CLBC", "HR-PSOA", start, leaves_on=moved_on)
     # Transportation is leaving Technology Services payroll at the end of its notice.
     notice = demo.clusters["PAY-TECH"].notice_days
     _membership(

@@ -60,6 +60,7 @@ def build_exits(demo, today: datetime.date) -> dict[str, ExitRequest]:
     to the board and wait for its votes ("pending", "approved", "rejected", "lapsed", and
     "citizen", a service for citizens with its plan); none on a second run."""
     _completed(demo)
+    _completed_in_house(demo)
     _submit(
         demo,
         "CLBC",
@@ -139,6 +140,42 @@ def build_exits(demo, today: datetime.date) -> dict[str, ExitRequest]:
             actor=deputy_minister_of("EDUC") or demo.actor, exit_request=withdrawn
         )
     return {key: request for key, request in submitted.items() if request is not None}
+
+
+def _completed_in_house(demo) -> None:
+    """The record of Community Living's return to running its own HR, a year in, which
+    its membership already shows (it has been in no HR cluster since)."""
+    if _exists(demo, "CLBC", "HR-PSOA"):
+        return
+    old = (
+        Membership.objects.filter(
+            department=demo.departments["CLBC"], cluster=demo.clusters["HR-PSOA"]
+        )
+        .filter(~Q(leaves_on=None))
+        .first()
+    )
+    if old is None:
+        return
+    with audit_context(actor=demo.actor):
+        validated_save(
+            ExitRequest(
+                department=old.department,
+                membership=old,
+                from_cluster=old.cluster,
+                destination=Destination.IN_HOUSE,
+                reason=Reason.STRATEGIC,
+                justification="Our HR needs are small and particular to community living.",
+                leave_on=old.leaves_on,
+                status=ExitStatus.SCHEDULED,
+                needs_board=True,
+                impact=exit_impact(cluster=old.cluster, department_id=old.department_id),
+                requested_by=deputy_minister_of("CLBC") or demo.actor,
+                requested_on=old.leaves_on - datetime.timedelta(days=old.cluster.notice_days),
+            ),
+            actor=demo.actor,
+        )
+        exit_requests_complete(actor=demo.actor)
+    demo.count("exit requests")
 
 
 def _completed(demo) -> None:
