@@ -4,6 +4,9 @@
   ago, with a department in every state: LCS and SDPR joined, HLTH committed, EDUC late
   (its date passed without joining: told once), JAG declined with a reason, AGRI pending;
 - FINALL, "Financial operations for every agency", proposed, with its board case open;
+- HRALL, "Human resources for every agency", proposed and approved in the last complete
+  fiscal year and answered then (two joined, one declined, one pending): the annual
+  benefits statement of that year has a programme and a board decision to show;
 - the PSOA's digital records pilot (DOCS) evaluated at its end and taken live by the board;
 - the citizen portal pilot (PORTAL) at its end date today: due for evaluation.
 
@@ -26,7 +29,7 @@ from initiatives.models import Answer, PilotDecisionKind, PilotPlan, Programme
 from initiatives.pilots import pilot_evaluate, pilot_plan_create
 from initiatives.services import commitment_answer, commitments_notify_late, programme_propose
 from sharedsvc.models import User
-from sharedsvc.periods import previous_month
+from sharedsvc.periods import fiscal_year_bounds, last_complete_fiscal_year, previous_month
 
 BOARD = ("EDUC", "ENV", "HLTH", "JAG", "LCS", "SDPR", "TACS", "FIN")
 
@@ -139,6 +142,50 @@ def _finance_programme(demo, today: datetime.date) -> None:
     demo.count("programmes")
 
 
+def _last_years_programme(demo, today: datetime.date) -> None:
+    """A programme of the last complete fiscal year: proposed now, approved, then dated
+    back into that year (as PORTAL26 is), its answers given in that year."""
+    if Programme.objects.filter(code="HRALL").exists():
+        return
+    d = demo.departments
+    year_start, _ = fiscal_year_bounds(last_complete_fiscal_year(today))
+    programme = programme_propose(
+        actor=_deputy_minister("HLTH"),
+        code="HRALL",
+        name="Human resources for every agency",
+        service=demo.services["HR"],
+        sponsor=_deputy_minister("HLTH"),
+        goal="Every agency's people are served by the one shared human resources service.",
+        target_on=today + datetime.timedelta(days=200),
+        departments=[d[code] for code in ("AGRI", "CLBC", "FOR", "MUNI")],
+    )
+    case = Case.objects.get(programme_decision__programme=programme)
+    _approve(case)
+    case.refresh_from_db()
+    days = (today - (year_start + datetime.timedelta(days=40))).days
+    _back(case, days)
+    Programme.objects.filter(pk=programme.pk).update(
+        proposed_at=programme.proposed_at - datetime.timedelta(days=days)
+    )
+    answered = timezone.now() - datetime.timedelta(days=days - 20)
+    by_code = {c.department.code: c for c in programme.commitments.select_related("department")}
+    answers = {
+        "AGRI": (Answer.COMMITTED, year_start + datetime.timedelta(days=200), ""),
+        "MUNI": (Answer.COMMITTED, year_start + datetime.timedelta(days=200), ""),
+        "CLBC": (Answer.DECLINED, None, "We brought human resources in-house this year."),
+    }
+    for code, (answer, join_by, reason) in answers.items():
+        commitment_answer(
+            actor=demo.actor,
+            commitment=by_code[code],
+            answer=answer,
+            join_by=join_by,
+            reason=reason,
+            now=answered,
+        )
+    demo.count("programmes")
+
+
 def _pilots(demo, today: datetime.date) -> None:
     pilot_start = fiscal_year_start(previous_month(today))
     if not PilotPlan.objects.filter(service=demo.services["DOCS"]).exists():
@@ -176,4 +223,5 @@ def _pilots(demo, today: datetime.date) -> None:
 def build_initiatives(demo, today: datetime.date) -> None:
     _portal_programme(demo, today)
     _finance_programme(demo, today)
+    _last_years_programme(demo, today)
     _pilots(demo, today)

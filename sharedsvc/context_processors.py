@@ -41,6 +41,9 @@ def navigation(request) -> dict:
         items.append(("Clusters", reverse("clusters:cluster-list")))
         items.append(("Services", reverse("clusters:service-list")))
         items.append(("Departments", reverse("clusters:department-list")))
+        # The annual benefits statement is for the board and for publication: everyone
+        # signed in reads it, each figure as the gate allows.
+        items.append(("Statement", reverse("statement:index")))
         if user.has_perm("sharedsvc.read_everything"):
             items.append(("Overview", reverse("servicelevels:overview")))
             items.append(("Chargeback", reverse("budgets:chargeback")))

@@ -27,6 +27,7 @@ urlpatterns = [
     path("docs/", api_docs, name="api-docs"),
     path("", include(router.urls)),
     path("reports/", include(report_urlpatterns)),
+    path("reports/benefits-statement/", include("web.statement_api")),
     # Anything else under /api/v1/ is a JSON 404, not the HTML page of the browser UI.
     # ([\s\S], not ".", so that a newline in the path is caught too.)
     re_path(r"^(?P<rest>[\s\S]*)$", not_found, name="api-not-found"),

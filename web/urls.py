@@ -77,4 +77,5 @@ urlpatterns = [
     path("", include("initiatives.pilot_urls")),
     path("", include("servicelevels.urls")),
     path("", include("notifications.urls")),
+    path("statement/", include("web.statement_views")),
 ]
