@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,3 +30,29 @@ def html(response) -> str:
 def text(response) -> str:
     """The page's words: tags dropped and whitespace collapsed to single spaces."""
     return " ".join(re.sub(r"<[^>]+>", " ", html(response)).split())
+
+
+def counts_that_grow(
+    pinned: dict[str, tuple[str, int]],
+    client_for: Callable[[str], Any],
+    *,
+    small: Callable[[], None],
+    large: Callable[[], None],
+) -> list[str]:
+    """Grow one world to a small and then a large size (`small()`, then `large()`) and count
+    the queries of one GET of each url at both, each by a fresh client of its persona
+    (`pinned`: url -> (persona, pinned count)). Returns what differs from its pin, so that
+    one growth serves every url of a file (a growth per url made these tests slow)."""
+    small()
+    at_small = {
+        url: count_queries(client_for(persona), url) for url, (persona, _) in pinned.items()
+    }
+    large()
+    at_large = {
+        url: count_queries(client_for(persona), url) for url, (persona, _) in pinned.items()
+    }
+    return [
+        f"{persona} {url}: {at_small[url]} queries, then {at_large[url]} (pinned {count})"
+        for url, (persona, count) in pinned.items()
+        if (at_small[url], at_large[url]) != (count, count)
+    ]
