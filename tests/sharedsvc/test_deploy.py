@@ -137,6 +137,18 @@ def test_a_missing_secret_key_with_debug_off_stops_the_start_with_the_reason():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert SECRET_KEY_REQUIRED in result.stderr
+    # Said as it is, not hidden behind the error of a command run without its settings.
+    assert "AppRegistryNotReady" not in result.stderr
+
+
+def test_makemigrations_runs_without_a_secret_key():
+    """It signs, serves and stores nothing: a fresh shell or a hook may check the
+    migrations without the server's key (manage.py's OFFLINE_COMMANDS)."""
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = run([sys.executable, MANAGE, "makemigrations", "--check", "--dry-run"], env)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_with_debug_on_a_key_of_the_checkout_serves_without_configuration():
