@@ -1,0 +1,102 @@
+"""Benchmark: the API's lists under load, against a bare DRF view of the same page.
+
+Over the demo at `--scale 10` (BENCH_SCALE) in a throwaway database, gunicorn serves the app
+with DEBUG off and two sync workers; `wrk` (4 connections, BENCH_SECONDS each) asks for
+
+- the baseline: `/bench/bare/memberships/`, a DRF view answering a fixed page of 50
+  memberships with no authentication, filter, pagination or serializer (bench/baselines.py);
+- ours: a page of 50 of `memberships/`, `charges/` and `cases/`, with an analyst's token.
+
+Targets (issue 15): each list at no less than 25% of the baseline's requests per second,
+and its 95th-percentile latency under 15 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (  # noqa: E402
+    Result,
+    limit_result,
+    ratio_result,
+    record,
+    served,
+    setup_django,
+    throwaway_database,
+    wrk,
+)
+
+SCALE = int(os.environ.get("BENCH_SCALE", "10"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+DATABASE = os.environ.get("BENCH_DATABASE_NAME", "sharedsvc_bench_api")
+LISTS = ["memberships", "charges", "cases"]
+MIN_SHARE = 0.25
+MAX_P95_MS = 15
+
+
+def main() -> int:
+    setup_django()
+    from django.conf import settings  # noqa: PLC0415
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with throwaway_database(DATABASE) as url:
+        from knox.models import AuthToken  # noqa: PLC0415
+
+        from budgets.models import Charge  # noqa: PLC0415
+        from clusters.models import Membership  # noqa: PLC0415
+        from sharedsvc.models import User  # noqa: PLC0415
+        from web.demo import build_demo  # noqa: PLC0415
+
+        build_demo(scale=SCALE)
+        print(
+            f"Demo at scale {SCALE}: {Membership.objects.count():,} memberships, "
+            f"{Charge.objects.count():,} charges."
+        )
+        _, key = AuthToken.objects.create(user=User.objects.get(username="analyst"))
+        headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+        results: list[Result] = []
+        with served(url) as base:
+            for path in ["/bench/bare/memberships/"] + [f"/api/v1/{n}/?page_size=50" for n in LISTS]:
+                # Warm each worker (imports, connections, caches) before measuring.
+                for _ in range(20):
+                    request = urllib.request.Request(base + path, headers=headers)
+                    urllib.request.urlopen(request, timeout=10).read()
+            bare = wrk(base + "/bench/bare/memberships/", seconds=SECONDS)
+            print(f"bare view: {bare.requests_per_second:,.0f} requests/s, p95 {bare.p95_ms:.1f} ms")
+            for name in LISTS:
+                load = wrk(base + f"/api/v1/{name}/?page_size=50", seconds=SECONDS, headers=headers)
+                print(
+                    f"{name}: {load.requests_per_second:,.0f} requests/s, p50 {load.p50_ms:.1f} ms, "
+                    f"p95 {load.p95_ms:.1f} ms, {load.errors} errors"
+                )
+                note = f"{load.errors} non-2xx or failed" if load.errors else ""
+                results.append(
+                    ratio_result(
+                        f"API {name}/ page of 50: requests/s against the bare view",
+                        baseline=bare.requests_per_second,
+                        ours=load.requests_per_second,
+                        at_least=MIN_SHARE,
+                        unit="req/s",
+                        note=note,
+                    )
+                )
+                results[-1].met = results[-1].met and not load.errors
+                results.append(
+                    limit_result(
+                        f"API {name}/ page of 50: p95 latency at 4 connections",
+                        ours=load.p95_ms,
+                        below=MAX_P95_MS,
+                        unit="ms",
+                    )
+                )
+        record("api_lists", results)
+    return 0 if all(r.met for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

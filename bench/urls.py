@@ -1,0 +1,12 @@
+"""The app's urls, and under /bench/ the baselines that the benchmarks compare it with."""
+
+from django.urls import path
+
+from bench.baselines import BareMemberships
+from web.urls import handler500  # noqa: F401
+from web.urls import urlpatterns as app_urlpatterns
+
+urlpatterns = [
+    path("bench/bare/memberships/", BareMemberships.as_view()),
+    *app_urlpatterns,
+]
