@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (  # noqa: E402
+from bench.harness import (
     Result,
     limit_result,
     ratio_result,
@@ -41,16 +41,16 @@ MAX_P95_MS = 15
 
 def main() -> int:
     setup_django()
-    from django.conf import settings  # noqa: PLC0415
+    from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with throwaway_database(DATABASE) as url:
-        from knox.models import AuthToken  # noqa: PLC0415
+        from knox.models import AuthToken
 
-        from budgets.models import Charge  # noqa: PLC0415
-        from clusters.models import Membership  # noqa: PLC0415
-        from sharedsvc.models import User  # noqa: PLC0415
-        from web.demo import build_demo  # noqa: PLC0415
+        from budgets.models import Charge
+        from clusters.models import Membership
+        from sharedsvc.models import User
+        from web.demo import build_demo
 
         build_demo(scale=SCALE)
         print(
@@ -61,13 +61,17 @@ def main() -> int:
         headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
         results: list[Result] = []
         with served(url) as base:
-            for path in ["/bench/bare/memberships/"] + [f"/api/v1/{n}/?page_size=50" for n in LISTS]:
+            for path in ["/bench/bare/memberships/"] + [
+                f"/api/v1/{n}/?page_size=50" for n in LISTS
+            ]:
                 # Warm each worker (imports, connections, caches) before measuring.
                 for _ in range(20):
                     request = urllib.request.Request(base + path, headers=headers)
                     urllib.request.urlopen(request, timeout=10).read()
             bare = wrk(base + "/bench/bare/memberships/", seconds=SECONDS)
-            print(f"bare view: {bare.requests_per_second:,.0f} requests/s, p95 {bare.p95_ms:.1f} ms")
+            print(
+                f"bare view: {bare.requests_per_second:,.0f} requests/s, p95 {bare.p95_ms:.1f} ms"
+            )
             for name in LISTS:
                 load = wrk(base + f"/api/v1/{name}/?page_size=50", seconds=SECONDS, headers=headers)
                 print(

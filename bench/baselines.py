@@ -19,7 +19,7 @@ _PAGE: dict[str, Any] = {}
 
 def _fixed_page() -> dict[str, Any]:
     if not _PAGE:
-        from clusters.models import Membership  # noqa: PLC0415
+        from clusters.models import Membership
 
         rows = Membership.objects.select_related("department", "cluster").order_by("pk")[:50]
         _PAGE.update(

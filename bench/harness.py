@@ -50,7 +50,7 @@ def setup_django() -> None:
     for name, value in SERVED_ENV.items():
         os.environ.setdefault(name, value)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()
 
@@ -76,8 +76,14 @@ class Result:
 
 
 def ratio_result(
-    name: str, *, baseline: float, ours: float, at_least: float | None = None,
-    at_most: float | None = None, unit: str = "", note: str = "",
+    name: str,
+    *,
+    baseline: float,
+    ours: float,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    unit: str = "",
+    note: str = "",
 ) -> Result:
     ratio = ours / baseline if baseline else float("inf")
     if at_least is not None:
@@ -85,7 +91,9 @@ def ratio_result(
     else:
         assert at_most is not None
         target, met = f"<= {at_most:g}", ratio <= at_most
-    return Result(name, round(baseline, 4), round(ours, 4), round(ratio, 4), target, met, unit, note)
+    return Result(
+        name, round(baseline, 4), round(ours, 4), round(ratio, 4), target, met, unit, note
+    )
 
 
 def limit_result(name: str, *, ours: float, below: float, unit: str, note: str = "") -> Result:
@@ -116,7 +124,7 @@ def format_result(result: Result | dict[str, Any]) -> str:
 @contextlib.contextmanager
 def throwaway_database(name: str) -> Iterator[str]:
     """Create and migrate database `name`; yield a URL for it; drop it afterwards."""
-    from django.db import connection  # noqa: PLC0415
+    from django.db import connection
 
     main_database = connection.settings_dict["NAME"]
     if name == main_database:
@@ -167,11 +175,16 @@ def served(database_url: str, *, workers: int = 2) -> Iterator[str]:
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "sharedsvc.wsgi",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers),
-            "--access-logfile", "/dev/null",
-            "--error-logfile", "-",
-            "--log-level", "warning",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "warning",
             "--preload",
         ],
         cwd=ROOT,
@@ -213,7 +226,9 @@ end
 """
 
 
-def wrk(url: str, *, seconds: int = 8, connections: int = 4, headers: dict[str, str] | None = None) -> Load:
+def wrk(
+    url: str, *, seconds: int = 8, connections: int = 4, headers: dict[str, str] | None = None
+) -> Load:
     """`wrk` against one URL: requests per second, median and 95th-percentile latency.
 
     Non-2xx answers count as errors (a benchmark of a 401 would measure nothing).
@@ -227,7 +242,7 @@ def wrk(url: str, *, seconds: int = 8, connections: int = 4, headers: dict[str, 
     command = [WRK, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script)]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     match = re.search(r"^BENCH (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$", output, re.M)
     if match is None:
         raise SystemExit(f"wrk printed no report:\n{output}")

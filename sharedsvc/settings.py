@@ -371,7 +371,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["sharedsvc.api.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "sharedsvc.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["sharedsvc.api.filters.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

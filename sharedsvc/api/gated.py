@@ -36,8 +36,20 @@ class GatedFieldsMixin(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for name, (perm, path) in gated.items():
-            if name in data and not (
-                user is not None and user.has_perm(perm, gate_object(instance, path))
-            ):
+            if name in data and not (user is not None and self._may(user, perm, instance, path)):
                 data[name] = None
         return data
+
+    def _may(self, user: Any, perm: str, instance: Any, path: str) -> bool:
+        """`user.has_perm(perm, obj)`, asked once per object of a list: a page of 50
+        memberships names a handful of departments, and the answer is the same for each
+        row of one (the rules look at the object and the reader, never at the row)."""
+        obj = gate_object(instance, path)
+        key = (perm, type(obj), getattr(obj, "pk", id(obj)))
+        # One memo per serializer tree: a list's child is shared by its rows, and a new
+        # request builds a new serializer.
+        owner = self.parent if isinstance(self.parent, serializers.ListSerializer) else self
+        memo: dict[tuple[Any, ...], bool] = owner.__dict__.setdefault("_gate_memo", {})
+        if key not in memo:
+            memo[key] = user.has_perm(perm, obj)
+        return memo[key]
