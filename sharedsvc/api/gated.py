@@ -45,7 +45,9 @@ class GatedFieldsMixin(serializers.ModelSerializer):
         memberships names a handful of departments, and the answer is the same for each
         row of one (the rules look at the object and the reader, never at the row)."""
         obj = gate_object(instance, path)
-        key = (perm, type(obj), getattr(obj, "pk", id(obj)))
+        # An object without a primary key (unsaved, or not a model) is its own key.
+        pk = getattr(obj, "pk", None)
+        key = (perm, type(obj), pk if pk is not None else id(obj))
         # One memo per serializer tree: a list's child is shared by its rows, and a new
         # request builds a new serializer.
         owner = self.parent if isinstance(self.parent, serializers.ListSerializer) else self
