@@ -110,12 +110,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark in bench/ (bench/run.py) and one table of their targets; wrk is the load
+# generator of the API benchmark, installed from apt when we may.
 bench: install
-	@shopt -s nullglob; benches=(bench/*.py); \
-	if [ $${#benches[@]} -eq 0 ]; then echo "no benchmarks yet"; exit 0; fi; \
-	for bench in "$${benches[@]}"; do \
-	    echo "== $$bench"; $(PY) "$$bench" || exit 1; \
-	done
+	@command -v wrk >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk; \
+	    else echo "wrk is missing: run 'sudo apt-get install wrk' (bench/api_lists.py needs it)."; exit 1; fi; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles static/build/*.css static/build/*.js \

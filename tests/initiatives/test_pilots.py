@@ -211,9 +211,13 @@ def test_extending_moves_the_end_date_and_the_pilot_is_evaluated_again_then(mail
     assert (plan.ends_on, plan.status) == (new_end, PilotStatus.RUNNING)
     mail.mail.refresh_from_db()
     assert mail.mail.lifecycle == Lifecycle.PILOT
-    now = timezone.now()
-    assert pilots.pilots_evaluate_due(as_of=now + datetime.timedelta(days=60)) == []
-    [again] = pilots.pilots_evaluate_due(as_of=now + datetime.timedelta(days=150))
+    # The job runs at noon of a given day: 150 days from now in hours, across a change of
+    # summer time, could fall on the day after the new end date.
+    def noon_of(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+    assert pilots.pilots_evaluate_due(as_of=noon_of(new_end - datetime.timedelta(days=30))) == []
+    [again] = pilots.pilots_evaluate_due(as_of=noon_of(new_end))
     assert again.as_of == new_end
 
 
