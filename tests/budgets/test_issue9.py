@@ -62,7 +62,9 @@ def test_finding_5_provider_manager_does_not_see_budget_line(world, api, charged
         ("LCS", None, None),
         ("ENV", None, None),
     }
-    table = list(csv.DictReader(io.StringIO(client.get(f"{API}/charges/?format=csv").text)))
+    table = list(
+        csv.DictReader(io.StringIO(client.get(f"{API}/charges/?format=csv").getvalue().decode()))
+    )
     assert {(r["department"], r["budget_line"], r["unfunded"]) for r in table} == {
         ("LCS", "", ""),
         ("ENV", "", ""),

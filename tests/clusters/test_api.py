@@ -80,9 +80,9 @@ def codes(response) -> list[str]:
 
 
 def read_csv(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, response.getvalue()
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 # Writes by resource: administrators only ---------------------------------------------

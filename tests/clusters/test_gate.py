@@ -63,7 +63,7 @@ def test_finding_2_baseline_is_null_in_the_csv_too(world, api):
     )
     response = api.as_user(world.manager).get("/api/v1/memberships/?cluster=PAY-PSOA&format=csv")
     assert response.status_code == 200
-    assert "210000" not in response.content.decode()
+    assert "210000" not in response.getvalue().decode()
 
 
 def test_totals_over_fewer_than_three_departments_are_withheld(world):

@@ -320,7 +320,7 @@ def test_csv_is_the_whole_filtered_list_with_the_impact_flattened(world, api, th
     response = api.as_user(world.analyst).get(URL, {"format": "csv", "department": "LCS"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert sorted(int(r["id"]) for r in rows) == sorted(r.pk for r in three_requests[:2])
     assert {"status", "case", "impact.period", "impact.unit_cost_before", "impact.members"} <= set(
         rows[0]

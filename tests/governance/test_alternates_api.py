@@ -165,7 +165,7 @@ def test_filters_and_csv(api, world, board, agri, stand_in):
 
     def users(query: str) -> list[str]:
         response = reader.get(f"{API}?{query}")
-        assert response.status_code == 200, response.content
+        assert response.status_code == 200, response.getvalue()
         return sorted(row["user"] for row in response.json()["results"])
 
     assert users("department=AGRI") == ["cos_agri"]
@@ -176,7 +176,7 @@ def test_filters_and_csv(api, world, board, agri, stand_in):
     assert reader.get(f"{API}?department=NOPE").status_code == 400
     response = reader.get(f"{API}?format=csv")
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert sorted(row["user"] for row in rows) == ["cos_agri", "cos_educ"]
     assert list(rows[0])[:5] == ["id", "department", "user", "starts_on", "ends_on"]
 

@@ -535,7 +535,7 @@ def test_bad_case_filters_are_400(world, api, params, field):
 def test_cases_as_csv(world, api, two_cases):
     response = api.as_user(world.analyst).get(f"{API}/cases/", {"format": "csv"})
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert sorted(int(r["id"]) for r in rows) == sorted(c.pk for c in two_cases)
     first = next(r for r in rows if int(r["id"]) == two_cases[0].pk)
     assert first["eligible"] == ";".join(EVERYONE_SEATED)
@@ -544,7 +544,7 @@ def test_cases_as_csv(world, api, two_cases):
 
 def test_votes_as_csv(world, api, two_cases):
     response = api.as_user(world.analyst).get(f"{API}/votes/", {"format": "csv"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert list(rows[0]) == [
         "case",
         "department",

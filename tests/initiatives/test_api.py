@@ -314,7 +314,7 @@ def test_programmes_as_csv(two_programmes, api):
     response = api.as_user(two_programmes.analyst).get(PROGRAMMES, {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert list(rows[0]) == [
         "code",
         "name",
@@ -346,7 +346,7 @@ def test_programmes_csv_follows_the_filters(two_programmes, api):
     response = api.as_user(two_programmes.analyst).get(
         PROGRAMMES, {"format": "csv", "status": "active"}
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [r["code"] for r in rows] == ["PAYALL"]
     response = api.as_user(two_programmes.analyst).get(
         PROGRAMMES, {"format": "csv", "service": "NOPE"}
@@ -652,7 +652,7 @@ def test_bad_commitment_filters_are_400(world, api, answered, params, field):
 def test_commitments_as_csv(world, api, answered):
     response = api.as_user(world.analyst).get(f"{PROGRAMMES}ITNOW/commitments/", {"format": "csv"})
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert list(rows[0]) == [
         "programme",
         "department",
@@ -987,11 +987,11 @@ def test_the_benefit_as_csv_has_the_rows_you_see(joined, api):
     response = api.as_user(joined.analyst).get(BENEFIT, {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [r["department"] for r in rows] == ["ENV", "LCS"]
     assert list(rows[0]) == ["department", "name", "baseline", "charged", "benefit"]
     response = api.as_user(joined.manager).get(BENEFIT, {"format": "csv"})
-    assert [r["department"] for r in csv.DictReader(io.StringIO(response.content.decode()))] == [
+    assert [r["department"] for r in csv.DictReader(io.StringIO(response.getvalue().decode()))] == [
         "LCS"
     ]
 

@@ -161,10 +161,10 @@ def test_others_read_the_plan_but_no_evaluation(mail, api, outsiders):
         assert [r["service"] for r in results(client.get(PILOT_PLANS))] == ["MAIL"]
         assert client.get(MAIL).json()["cases"] == []
         response = client.get(EVALUATIONS)
-        assert response.status_code == 200, (user, response.content)
+        assert response.status_code == 200, (user, response.getvalue())
         assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
         csv_response = client.get(EVALUATIONS, {"format": "csv"})
-        assert csv_response.status_code == 200 and csv_response.content.strip() == b""
+        assert csv_response.status_code == 200 and csv_response.getvalue().strip() == b""
         assert client.get(EVALUATIONS, {"decision": "go_live"}).json()["count"] == 0
 
 
@@ -282,7 +282,7 @@ def test_plans_as_csv(two_plans, api):
     response = api.as_user(two_plans.analyst).get(PILOT_PLANS, {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert list(rows[0]) == [
         "service",
         "clusters",
@@ -305,7 +305,7 @@ def test_plans_as_csv(two_plans, api):
 def test_plans_csv_follows_the_filters(two_plans, api):
     client = api.as_user(two_plans.analyst)
     response = client.get(PILOT_PLANS, {"format": "csv", "status": "live"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [r["service"] for r in rows] == ["DOCS"]
     response = client.get(PILOT_PLANS, {"format": "csv", "cluster": "NOPE"})
     assert response.status_code == 400
@@ -658,7 +658,7 @@ def test_the_benefit_is_withheld_from_a_reader_who_may_not_see_the_total(
     assert data["members"] == ["ENV", "FIN", "LCS"]
     # The withheld figures are in no other answer either: not in the CSV ...
     response = api.as_user(getattr(two_contributors, persona)).get(EVALUATIONS, {"format": "csv"})
-    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    [row] = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert (row["withheld"], row["criteria.benefit.measured"]) == (WITHHELD, "")
     # ... and the evaluation keeps them.
     stored = PilotEvaluation.objects.get().evidence
@@ -741,7 +741,7 @@ def test_evaluations_as_csv(two_evaluations, api):
     response = api.as_user(two_evaluations.analyst).get(EVALUATIONS, {"format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert list(rows[0]) == [
         "id",
         "case",
@@ -1081,7 +1081,7 @@ def test_the_evidence_as_csv_has_the_months(mail, api):
     plan_of(mail)
     response = api.as_user(mail.analyst).get(EVIDENCE, {"format": "csv"})
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [r["period"] for r in rows] == [months_back(n).strftime("%Y-%m") for n in (3, 2, 1)]
     assert rows[0]["pool"] == "2400.00" and rows[0]["charged"] == "2400.00"
 

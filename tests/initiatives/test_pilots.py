@@ -211,6 +211,7 @@ def test_extending_moves_the_end_date_and_the_pilot_is_evaluated_again_then(mail
     assert (plan.ends_on, plan.status) == (new_end, PilotStatus.RUNNING)
     mail.mail.refresh_from_db()
     assert mail.mail.lifecycle == Lifecycle.PILOT
+
     # The job runs at noon of a given day: 150 days from now in hours, across a change of
     # summer time, could fall on the day after the new end date.
     def noon_of(day):

@@ -102,12 +102,12 @@ def test_bad_filters_are_a_400(world, api, inbox, query):
 def test_csv_is_the_whole_filtered_list_of_mine(world, api, inbox):
     response = api.as_user(world.manager).get(URL, {"format": "csv", "read": "false"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [(r["subject"], r["kind"], r["read"], r["link"]) for r in rows] == [
         ("A case", "case_opened", "False", "/cases/4/"),
         ("A notice", "exit_notice", "False", "/exit-requests/1/"),
     ]
-    assert "Theirs" not in response.content.decode()
+    assert "Theirs" not in response.getvalue().decode()
 
 
 def test_detail_of_mine_and_404_for_anothers(world, api, inbox):

@@ -106,9 +106,9 @@ def results(response) -> list[dict[str, Any]]:
 
 
 def read_csv(response) -> list[dict[str, str]]:
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, response.getvalue()
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 def keys(rows: list[dict[str, Any]]) -> list[str]:

@@ -140,7 +140,7 @@ def test_bad_queries_are_refused_with_a_message(api, mob, query, field, message)
 def test_csv_has_the_rows(api, mob):
     response = api.as_user(mob.analyst).get(f"{REPORT}?format=csv&department=LCS")
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [(r["department"], r["service"]) for r in rows] == [("LCS", "IT"), ("LCS", "PAY")]
     pay = rows[1]
     assert (pay["make_cost"], pay["buy_cost"], pay["best_alternative.annual_cost"]) == (

@@ -171,7 +171,7 @@ def test_last_page(many_departments, world, api):
 
 def read_csv(response) -> list[dict[str, str]]:
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 def test_csv_is_the_whole_list_not_a_page(many_departments, world, api):

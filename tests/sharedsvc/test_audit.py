@@ -125,7 +125,7 @@ def test_events_as_csv(world, api):
         {"format": "csv", "action": "update", "model": "clusters.Department", "actor": "admin"},
     )
     assert response.status_code == 200
-    header, row, *rest = response.content.decode().splitlines()
+    header, row, *rest = response.getvalue().decode().splitlines()
     assert rest == []
     assert "changes.name.before" in header.split(",")
     assert "Environment" in row.split(",")

@@ -211,7 +211,7 @@ def test_a_malformed_year_is_a_400(client, world):
 
 
 def read_csv(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 def test_each_table_as_csv(client, statement_world):
