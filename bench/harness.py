@@ -160,6 +160,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The gunicorn master of each served base URL, for `worker_peak_rss_mb`.
+SERVED: dict[str, int] = {}
+
+
+def worker_peak_rss_mb(base: str) -> float:
+    """The largest peak resident memory (VmHWM) of the workers serving `base`, in MB."""
+    master = SERVED[base]
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    peaks = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        if match:
+            peaks.append(int(match.group(1)) / 1024)
+    return max(peaks)
+
+
 @contextlib.contextmanager
 def served(database_url: str, *, workers: int = 2) -> Iterator[str]:
     """The app under gunicorn (DEBUG off, `workers` sync workers) on a free local port."""
@@ -202,8 +219,10 @@ def served(database_url: str, *, workers: int = 2) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("gunicorn did not start; see its messages above.") from None
                 time.sleep(0.2)
+        SERVED[base] = process.pid
         yield base
     finally:
+        SERVED.pop(base, None)
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
