@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import django_filters
 import pghistory.models
 from django.apps import apps
+from django.db import transaction
 from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -60,16 +61,22 @@ class CSVUnpaginatedMixin:
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         self.paginate_queryset(queryset)
-        rows = queryset.iterator(chunk_size=CHUNK) if isinstance(queryset, QuerySet) else queryset
-        lines = stream_csv(
-            iter(rows),
-            lambda chunk: self.get_serializer(chunk, many=True).data,  # type: ignore[attr-defined]
-        )
+        lines = self._csv_lines(queryset)
         # Read the first chunk here: a query that fails is still answered as JSON.
         next(lines)
-        return StreamingHttpResponse(
-            (line.encode("utf-8") for line in lines), content_type="text/csv; charset=utf-8"
-        )
+        return StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+
+    def _csv_lines(self, queryset) -> Iterator[bytes]:
+        # In a transaction, so the server-side cursor need not be WITH HOLD: outside one,
+        # PostgreSQL materialises a holdable cursor's whole result before the first row
+        # (3.8 s for a million charges). Closing the stream ends the transaction.
+        with transaction.atomic(using=getattr(queryset, "db", None)):
+            rows = (
+                queryset.iterator(chunk_size=CHUNK) if isinstance(queryset, QuerySet) else queryset
+            )
+            serialize = lambda chunk: self.get_serializer(chunk, many=True).data  # type: ignore[attr-defined]  # noqa: E731
+            for line in stream_csv(iter(rows), serialize):
+                yield line.encode("utf-8")
 
 
 class ReferenceViewSet(CSVUnpaginatedMixin, viewsets.ModelViewSet):

@@ -960,15 +960,15 @@ LISTS = {
     "/api/v1/budget-lines/": ("analyst", 3),
     "/api/v1/budget-lines/?state=warning": ("analyst", 3),
     # CSV: every row in one query, no count
-    "/api/v1/budget-lines/?format=csv": ("manager", 2),
+    "/api/v1/budget-lines/?format=csv": ("manager", 3),
     "/api/v1/cost-pools/": ("analyst", 3),  # count, page (cluster and who entered it joined)
-    "/api/v1/cost-pools/?format=csv": ("provider_manager", 2),
+    "/api/v1/cost-pools/?format=csv": ("provider_manager", 3),
     "/api/v1/charges/": ("analyst", 3),  # count, page (department, cluster, service joined)
     # + the department named by the filter
     "/api/v1/charges/?department=LCS&period_after=2025-04": ("manager", 4),
-    "/api/v1/charges/?format=csv": ("provider_manager", 2),
+    "/api/v1/charges/?format=csv": ("provider_manager", 3),
     "/api/v1/chargeback-runs/": ("administrator", 3),  # count, page (who asked joined)
-    "/api/v1/chargeback-runs/?format=csv": ("analyst", 2),
+    "/api/v1/chargeback-runs/?format=csv": ("analyst", 3),
 }
 
 

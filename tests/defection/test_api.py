@@ -618,7 +618,7 @@ def grow(world, n: int) -> None:
 LISTS = {
     f"{URL}": ("manager", 4),  # count, page (department, clusters, requester, case joined)
     f"{URL}?status=pending_board": ("analyst", 4),  # count, page (status as of today)
-    f"{URL}?format=csv": ("manager", 3),  # all rows at once
+    f"{URL}?format=csv": ("manager", 4),  # all rows at once
     f"{URL}?department=LCS&cluster=PAY-PSOA": ("analyst", 6),  # 2 code lookups, count, page
 }
 

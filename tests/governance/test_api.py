@@ -587,9 +587,9 @@ def grow(world, board, n: int) -> None:
 LISTS = {
     "/api/v1/cases/": ("board0", 6),  # count, page, seats (with departments), votes
     "/api/v1/cases/?status=open": ("manager", 6),  # the same, through visible_to
-    "/api/v1/cases/?format=csv": ("analyst", 5),  # all cases, seats, votes
+    "/api/v1/cases/?format=csv": ("analyst", 6),  # all cases, seats, votes
     "/api/v1/votes/": ("board0", 4),  # count, page (department, voter joined)
-    "/api/v1/votes/?format=csv": ("manager", 3),  # all rows
+    "/api/v1/votes/?format=csv": ("manager", 4),  # all rows
     "/api/v1/cases/{case}/votes/": ("board0", 5),  # the case, count, page
 }
 

@@ -1054,13 +1054,13 @@ LISTS = {
     "/api/v1/programmes/": ("analyst", 6),
     # the same, and the department named by the filter
     "/api/v1/programmes/?department=ENV&status=proposed": ("manager", 7),
-    "/api/v1/programmes/?format=csv": ("other_provider_manager", 5),  # no count
+    "/api/v1/programmes/?format=csv": ("other_provider_manager", 6),  # no count
     # the same for one programme: the programme, commitments, decisions
     "/api/v1/programmes/ITNOW/": ("manager", 5),
     # the programme, count, page (programme, department, answerer joined)
     "/api/v1/programmes/ITNOW/commitments/": ("analyst", 5),
     "/api/v1/programmes/ITNOW/commitments/?progress=committed": ("manager", 5),
-    "/api/v1/programmes/ITNOW/commitments/?format=csv": ("deputy_minister", 4),  # no count
+    "/api/v1/programmes/ITNOW/commitments/?format=csv": ("deputy_minister", 5),  # no count
     # the programme (service joined), its commitments (whether each joined), the joined
     # departments' memberships of the service, their charges
     "/api/v1/programmes/ITNOW/benefit/": ("analyst", 6),

@@ -1153,7 +1153,7 @@ LISTS = {
     "/api/v1/pilot-plans/?cluster=MAIL-TECH&status=under_review": ("manager", 7),
     # the same (the deputy minister's seat is a subquery of the evaluations' query)
     "/api/v1/pilot-plans/?ends_on_after=2000-01-01": ("deputy_minister", 6),
-    "/api/v1/pilot-plans/?format=csv": ("provider_manager", 5),  # no count
+    "/api/v1/pilot-plans/?format=csv": ("provider_manager", 6),  # no count
     # the plan (service joined), its clusters, its evaluations
     "/api/v1/pilot-plans/MAIL/": ("other_provider_manager", 5),
     # the plan, count, page (evaluator joined; the evidence is in the row)
@@ -1161,7 +1161,7 @@ LISTS = {
     "/api/v1/pilot-plans/MAIL/evaluations/?decision=go_live": ("manager", 5),
     # the same (the seat is a subquery of the count and of the page)
     "/api/v1/pilot-plans/MAIL/evaluations/?as_of_after=2000-01-01": ("deputy_minister", 5),
-    "/api/v1/pilot-plans/MAIL/evaluations/?format=csv": ("other_manager", 4),  # no count
+    "/api/v1/pilot-plans/MAIL/evaluations/?format=csv": ("other_manager", 5),  # no count
     # the plan (service joined, as far as the reader reads its evidence), then the
     # evidence: its clusters, returns, pools, charges, memberships
     "/api/v1/pilot-plans/MAIL/evidence/": ("analyst", 8),

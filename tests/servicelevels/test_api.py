@@ -1139,7 +1139,7 @@ LISTS = {
     # count, one page (standard, cluster, department and who submitted joined)
     "/api/v1/measurements/": ("analyst", 3),
     "/api/v1/measurements/?met=false&period_after=2020-01": ("manager", 3),
-    "/api/v1/measurements/?format=csv": ("provider_manager", 2),
+    "/api/v1/measurements/?format=csv": ("provider_manager", 3),
     # + the cluster named by the filter
     "/api/v1/measurements/?cluster=PAY-PSOA": ("analyst", 4),
     # the pools with their units (one query)
