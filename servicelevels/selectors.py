@@ -210,13 +210,23 @@ def compliance_by_month(
     return _rows(COMPLIANCE_BY_MONTH_SQL, {"cluster": cluster_id, "start": start, "end": end})
 
 
+COMPLIANCE_BY_CLUSTER_SQL = f"""
+SELECT m.cluster_id, COUNT(*) FILTER (WHERE {MET_SQL}) AS met, COUNT(*) AS total
+FROM servicelevels_measurement m
+JOIN clusters_standard s ON s.id = m.standard_id
+WHERE m.period >= %(start)s AND m.period < %(end)s
+GROUP BY m.cluster_id
+"""
+
+
 def compliance_by_cluster(*, start: datetime.date, end: datetime.date) -> dict[int, Decimal | None]:
-    totals: dict[int, list[int]] = {}
-    for row in compliance_by_member(start=start, end=end):
-        met_total = totals.setdefault(row["cluster_id"], [0, 0])
-        met_total[0] += row["met"]
-        met_total[1] += row["total"]
-    return {cluster: _rate(met, total) for cluster, (met, total) in totals.items()}
+    """The compliance rate per cluster in [start, end), over every member (the sums of
+    `compliance_by_member`, grouped by cluster alone: a few hundred groups, not a group
+    per member to sum in Python). One query."""
+    return {
+        row["cluster_id"]: _rate(row["met"], row["total"])
+        for row in _rows(COMPLIANCE_BY_CLUSTER_SQL, {"start": start, "end": end})
+    }
 
 
 # Self-preference ----------------------------------------------------------------------
@@ -233,10 +243,15 @@ JOIN clusters_department hd ON hd.id = p.host_department_id
 LEFT JOIN servicelevels_measurement m
        ON m.cluster_id = c.id AND m.period >= %(start)s AND m.period < %(end)s
 LEFT JOIN clusters_standard s ON s.id = m.standard_id
-WHERE EXISTS (
-    SELECT 1 FROM clusters_membership ms
-    WHERE ms.cluster_id = c.id AND ms.department_id = p.host_department_id
-      AND ms.joined_on < %(end)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(start)s)
+-- The clusters a provider's host is a member of in the window, found from the providers
+-- with a host (a handful), not by a test per cluster: the planner cannot see how few
+-- clusters pass that test, and would read every return of the window to join them.
+WHERE c.id IN (
+    SELECT ms.cluster_id
+    FROM clusters_provider hp
+    JOIN clusters_membership ms ON ms.department_id = hp.host_department_id
+    JOIN clusters_cluster hc ON hc.id = ms.cluster_id AND hc.provider_id = hp.id
+    WHERE ms.joined_on < %(end)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(start)s)
 )
   AND (%(provider)s::bigint IS NULL OR p.id = %(provider)s)
   AND (%(service)s::bigint IS NULL OR c.service_id = %(service)s)
@@ -436,23 +451,30 @@ def cluster_costs(
     return rows
 
 
+# The room of each cluster is counted once (`used`), not once per pair of a membership and
+# another cluster; the pairs without room for the membership's usage are left out here.
 ALTERNATIVES_SQL = """
+WITH used AS (
+    SELECT o.cluster_id, SUM(o.usage_units) AS units
+    FROM clusters_membership o
+    WHERE o.joined_on <= %(today)s AND (o.leaves_on IS NULL OR o.leaves_on > %(today)s)
+    GROUP BY o.cluster_id
+)
 SELECT ms.id AS membership_id, d.code AS department, mine.code AS cluster, sv.code AS service,
-       ms.usage_units, other.id AS alternative_id, other.code AS alternative, p.code AS provider,
-       p.kind AS provider_kind, other.capacity,
-       other.capacity - COALESCE((SELECT SUM(o.usage_units) FROM clusters_membership o
-                                   WHERE o.cluster_id = other.id AND o.joined_on <= %(today)s
-                                     AND (o.leaves_on IS NULL OR o.leaves_on > %(today)s)), 0) AS room
+       ms.usage_units, other.code AS alternative, p.code AS provider, p.kind = 'psoa' AS psoa,
+       other.capacity - COALESCE(u.units, 0) AS room, other.id AS alternative_id
 FROM clusters_membership ms
 JOIN clusters_department d ON d.id = ms.department_id
 JOIN clusters_cluster mine ON mine.id = ms.cluster_id
 JOIN clusters_service sv ON sv.id = mine.service_id
 JOIN clusters_cluster other ON other.service_id = mine.service_id AND other.id <> mine.id
 JOIN clusters_provider p ON p.id = other.provider_id
+LEFT JOIN used u ON u.cluster_id = other.id
 WHERE ms.joined_on <= %(today)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(today)s)
   AND (%(department)s::bigint IS NULL OR ms.department_id = %(department)s)
   AND (%(service)s::bigint IS NULL OR mine.service_id = %(service)s)
   AND (%(provider)s::bigint IS NULL OR other.provider_id = %(provider)s)
+  AND (other.capacity IS NULL OR other.capacity - COALESCE(u.units, 0) >= ms.usage_units)
 ORDER BY d.code, mine.code, other.code
 """
 
@@ -465,9 +487,10 @@ def alternatives(
     today: datetime.date | None = None,
 ) -> list[dict[str, Any]]:
     """For each current membership: the other clusters of its service with room for its
-    usage, with their current cost per unit and 6-month compliance rate. Three queries."""
+    usage (`room` None for an unlimited one), with their current cost per unit and 6-month
+    compliance rate. Three queries."""
     today = today or timezone.localdate()
-    candidates = _rows(
+    rows = _rows(
         ALTERNATIVES_SQL,
         {
             "today": today,
@@ -479,25 +502,10 @@ def alternatives(
     costs = {row["cluster_id"]: row["cost_per_unit"] for row in cluster_costs(latest_only=True)}
     start, end = window(today)
     rates = compliance_by_cluster(start=start, end=end)
-    rows = []
-    for row in candidates:
-        if row["capacity"] is not None and row["room"] < row["usage_units"]:
-            continue
-        rows.append(
-            {
-                "membership_id": row["membership_id"],
-                "department": row["department"],
-                "cluster": row["cluster"],
-                "service": row["service"],
-                "usage_units": row["usage_units"],
-                "alternative": row["alternative"],
-                "provider": row["provider"],
-                "psoa": row["provider_kind"] == "psoa",
-                "room": row["room"] if row["capacity"] is not None else None,
-                "cost_per_unit": costs.get(row["alternative_id"]),
-                "compliance_rate": rates.get(row["alternative_id"]),
-            }
-        )
+    for row in rows:
+        alternative = row.pop("alternative_id")
+        row["cost_per_unit"] = costs.get(alternative)
+        row["compliance_rate"] = rates.get(alternative)
     return rows
 
 
@@ -513,7 +521,6 @@ def viable_alternative_counts(
 
 # Make or buy --------------------------------------------------------------------------
 
-CENT = Decimal("0.01")
 MONTHS_BOUGHT = 12  # buy_cost: the charges of the last 12 complete months
 QUARTER_RE = re.compile(r"^(\d{4}-\d{2})-Q([1-4])$")
 QUARTER_INVALID = "Enter a quarter as YYYY-YY-Qn, for example 2026-27-Q1."
@@ -607,8 +614,13 @@ LEFT JOIN bought b ON b.department_id = cur.department_id AND b.service_id = cur
 ORDER BY d.code, sv.code
 """
 
-# The other clusters of each current membership's service with room for its usage, with
-# their latest cost pool and the units it was shared over (cluster_costs' cost per unit).
+# The cheapest of the other clusters of each current membership's service with room for
+# its usage: at its latest pool over the units it was shared over (cluster_costs' cost per
+# unit, to 4 places half to even as Decimal.quantize rounds it: computed exactly from the
+# quotient and remainder of the pool in ten-thousandths over the units), times the usage
+# times 12, to the cent (half up); the first by code among equally cheap ones. Chosen here,
+# not in Python: the options are every pair of a membership and another cluster of its
+# service (half a million at 1,000 departments), the answer one row a membership.
 MAKE_OR_BUY_OPTIONS_SQL = """
 WITH current AS (
     SELECT ms.id, ms.cluster_id, ms.service_id, ms.usage_units
@@ -622,24 +634,46 @@ WITH current AS (
     WHERE cp.cluster_id IN (SELECT o.id FROM clusters_cluster o
                             WHERE o.service_id IN (SELECT service_id FROM current))
     ORDER BY cp.cluster_id, cp.period DESC
-), used AS (
-    SELECT o.cluster_id, SUM(o.usage_units) AS units
-    FROM clusters_membership o
-    WHERE o.joined_on <= %(today)s AND (o.leaves_on IS NULL OR o.leaves_on > %(today)s)
-    GROUP BY o.cluster_id
+), priced AS MATERIALIZED (
+    -- The latest pool in hundredths of a cent, and the units it was shared over.
+    SELECT l.cluster_id, l.period, l.amount * 10000 AS pool,
+           (SELECT COALESCE(SUM(o.usage_units), 0) FROM clusters_membership o
+             WHERE o.cluster_id = l.cluster_id AND o.joined_on < (l.period + interval '1 month')::date
+               AND (o.leaves_on IS NULL OR o.leaves_on > l.period)) AS units
+    FROM latest l
+), offer AS MATERIALIZED (
+    -- Each priced cluster with its cost per unit and room: once per cluster, not per option.
+    SELECT other.id, other.service_id, other.code, other.name, other.capacity,
+           p.code AS provider, p.name AS provider_name, pr.period,
+           ROUND((DIV(pr.pool, pr.units)
+                  + CASE WHEN 2 * MOD(pr.pool, pr.units) > pr.units
+                           OR (2 * MOD(pr.pool, pr.units) = pr.units
+                               AND MOD(DIV(pr.pool, pr.units), 2) = 1)
+                         THEN 1 ELSE 0 END) / 10000, 4) AS cost_per_unit,
+           ROW_NUMBER() OVER (ORDER BY other.code) AS code_rank,
+           other.capacity - COALESCE((
+               SELECT SUM(o.usage_units) FROM clusters_membership o
+               WHERE o.cluster_id = other.id AND o.joined_on <= %(today)s
+                 AND (o.leaves_on IS NULL OR o.leaves_on > %(today)s)), 0) AS room
+    FROM priced pr
+    JOIN clusters_cluster other ON other.id = pr.cluster_id
+    JOIN clusters_provider p ON p.id = other.provider_id
+    WHERE pr.units > 0
+), choice AS (
+    -- One pass: the least of annual cost in cents x 10^6 + the offer's rank by code is the
+    -- cheapest offer, the first by code among equally cheap ones (fewer than 10^6 clusters).
+    SELECT cur.id AS membership_id,
+           MIN(ROUND(o.cost_per_unit * cur.usage_units * %(months)s, 2) * 100000000
+               + o.code_rank) AS choice
+    FROM current cur
+    JOIN offer o ON o.service_id = cur.service_id AND o.id <> cur.cluster_id
+    WHERE o.capacity IS NULL OR o.room >= cur.usage_units
+    GROUP BY cur.id
 )
-SELECT cur.id AS membership_id, other.code AS cluster, other.name AS cluster_name,
-       p.code AS provider, p.name AS provider_name, l.period, l.amount AS pool,
-       (SELECT COALESCE(SUM(o.usage_units), 0) FROM clusters_membership o
-         WHERE o.cluster_id = other.id AND o.joined_on < (l.period + interval '1 month')::date
-           AND (o.leaves_on IS NULL OR o.leaves_on > l.period)) AS units
-FROM current cur
-JOIN clusters_cluster other ON other.service_id = cur.service_id AND other.id <> cur.cluster_id
-JOIN clusters_provider p ON p.id = other.provider_id
-JOIN latest l ON l.cluster_id = other.id
-LEFT JOIN used u ON u.cluster_id = other.id
-WHERE other.capacity IS NULL OR other.capacity - COALESCE(u.units, 0) >= cur.usage_units
-ORDER BY cur.id, other.code
+SELECT choice.membership_id, o.code AS cluster, o.name AS cluster_name, o.provider,
+       o.provider_name, o.period, o.cost_per_unit,
+       ROUND(DIV(choice.choice, 1000000) / 100, 2) AS annual_cost
+FROM choice JOIN offer o ON o.code_rank = MOD(choice.choice, 1000000)
 """
 
 
@@ -680,12 +714,10 @@ def make_or_buy(
         "service": service_id,
     }
     rows = _rows(MAKE_OR_BUY_SQL, params)
-    options: dict[int, list[dict[str, Any]]] = {}
-    for option in _rows(MAKE_OR_BUY_OPTIONS_SQL, params):
-        if option["units"]:
-            # As cluster_costs rounds it, so the figures agree with the price list.
-            option["cost_per_unit"] = (option["pool"] / option["units"]).quantize(Decimal("0.0001"))
-            options.setdefault(option["membership_id"], []).append(option)
+    cheapest = {
+        option["membership_id"]: option
+        for option in _rows(MAKE_OR_BUY_OPTIONS_SQL, {**params, "months": MONTHS_BOUGHT})
+    }
     for row in rows:
         estimated = row["estimate"] is not None
         row["make_cost"] = row["estimate"] if estimated else row["baseline_annual_cost"]
@@ -693,22 +725,16 @@ def make_or_buy(
         row["buy_from"], row["buy_to"] = start, previous_month(end)
         row["difference"] = row["make_cost"] - row["buy_cost"]
         row["cheaper"] = _cheaper(row["make_cost"], row["buy_cost"])
-        best = None
-        for option in options.get(row["membership_id"], []):
-            annual = (option["cost_per_unit"] * row["usage_units"] * MONTHS_BOUGHT).quantize(
-                CENT, rounding=ROUND_HALF_UP
-            )
-            if best is None or annual < best["annual_cost"]:
-                best = {
-                    "cluster": option["cluster"],
-                    "cluster_name": option["cluster_name"],
-                    "provider": option["provider"],
-                    "provider_name": option["provider_name"],
-                    "period": option["period"],
-                    "cost_per_unit": option["cost_per_unit"],
-                    "annual_cost": annual,
-                }
-        row["best_alternative"] = best
+        option = cheapest.get(row["membership_id"])
+        row["best_alternative"] = option and {
+            "cluster": option["cluster"],
+            "cluster_name": option["cluster_name"],
+            "provider": option["provider"],
+            "provider_name": option["provider_name"],
+            "period": option["period"],
+            "cost_per_unit": option["cost_per_unit"],
+            "annual_cost": option["annual_cost"],
+        }
     return rows
 
 
