@@ -132,10 +132,13 @@ def vote_cast(*, actor: Any, case: Case, choice: str, reason: str = "") -> tuple
         raise ValidationError({"reason": REJECT_NEEDS_REASON})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": REASON_TOO_LONG})
-    now = timezone.now()
     with transaction.atomic(), audit_context(actor=actor):
         # Votes on one case queue here, so a decision is reached, and acted on, once.
         case = Case.objects.select_for_update().get(pk=case.pk)
+        # The clock is read once the lock is held, so the votes' times run in the order
+        # they were counted: a vote that queued behind the deciding one is refused, and
+        # none stored before the decision carries a later time than it.
+        now = timezone.now()
         if case.status != CaseStatus.OPEN or now >= case.closes_at:
             raise Conflict(
                 CASE_CLOSED.format(
