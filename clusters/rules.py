@@ -28,7 +28,8 @@ import rules
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from clusters.models import Alternate, Department, Membership
+from clusters.models import Alternate, Department, Membership, department_private_condition
+from sharedsvc.api.csv_sql import register_condition
 from sharedsvc.models import User
 from sharedsvc.roles import DEPARTMENT_ROLES
 from sharedsvc.rules import (
@@ -212,6 +213,12 @@ acts_for = is_administrator | owns_department
 reads_board = reads_everything | holds_seat_as_deputy_minister
 
 rules.add_perm("clusters.view_department_private", sees_department_private)
+# The same rule as a condition on rows, for fields gated by it in SQL (a CSV written by
+# the database): `pk` is the lookup from a row to the department the rule is asked about.
+register_condition(
+    "clusters.view_department_private",
+    lambda user, pk: department_private_condition(user, department_field=pk),
+)
 rules.add_perm("clusters.view_cluster_members", sees_cluster_members)
 rules.add_perm("clusters.act_for_department", acts_for)
 rules.add_perm("clusters.manage_provider", is_administrator | manages_provider)

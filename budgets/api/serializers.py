@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from rest_framework import serializers
 
 from budgets.models import (
@@ -112,6 +113,8 @@ class ChargeSerializer(GatedFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
         gated_fields = {"budget_line": PRIVATE_TO_DEPARTMENT, "unfunded": PRIVATE_TO_DEPARTMENT}
+        # `Charge.unfunded` in SQL, for the CSV the database writes (sharedsvc/api/csv_sql.py).
+        sql_fields = {"unfunded": Q(budget_line__isnull=True)}
 
 
 class ChargebackRunSerializer(serializers.ModelSerializer):

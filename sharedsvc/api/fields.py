@@ -7,6 +7,7 @@ import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Func, TextField, Value
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -39,6 +40,10 @@ class PeriodField(serializers.Field):
 
     def to_representation(self, value: datetime.date) -> str:
         return format_period(value)
+
+    def as_sql_text(self, expression):
+        """`to_representation` in SQL, for a CSV written by the database (`csv_sql`)."""
+        return Func(expression, Value("YYYY-MM"), function="to_char", output_field=TextField())
 
 
 class PeriodFormField(forms.CharField):

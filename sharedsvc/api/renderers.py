@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -31,19 +32,19 @@ def flatten(record: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# The first characters that make a spreadsheet read a cell as a formula, and the numbers
+# that may start with one of them and stay numbers. Plain ASCII, so that PostgreSQL's regular
+# expressions read them as Python's do (`csv_sql` guards cells in SQL with the same two).
+FORMULA_START = "^[-=+@]"
+NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\Z"
+_NUMBER = re.compile(NUMBER)
+
+
 def _safe(value: Any) -> Any:
     # Cells that a spreadsheet would run as formulas are quoted with a leading apostrophe.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _NUMBER.match(value):
         return "'" + value
     return "" if value is None else value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def header_of(rows: Iterable[dict[str, Any]]) -> list[str]:
