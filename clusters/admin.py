@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -157,6 +159,17 @@ class MembershipAdmin(ServiceModelAdmin):
     date_hierarchy = "joined_on"
 
 
+# Django's permission tables, which nothing reads (see UserAdmin.fieldsets).
+TABLES = {"groups", "user_permissions"}
+
+
+def _without_tables(fieldsets: Any) -> list[Any]:
+    return [
+        (name, {**options, "fields": [f for f in options["fields"] if f not in TABLES]})
+        for name, options in fieldsets
+    ]
+
+
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin, DjangoUserAdmin):
     """Users through `clusters.users`: a new user gets its role's ties checked, and a new
@@ -168,10 +181,14 @@ class UserAdmin(ServiceModelAdmin, DjangoUserAdmin):
     list_display = ["username", "email", "role", "department", "provider", "is_active"]
     list_filter = ["role", "is_active", "department", "provider"]
     list_select_related = ["department", "provider"]
+    # Django's, less its groups and per-user permissions: a role grants every permission
+    # (the apps' rules; sharedsvc.backends reads no permission table), so those boxes
+    # would change nothing, and the permissions box alone listed every permission there is.
     fieldsets = (
-        *(DjangoUserAdmin.fieldsets or ()),  # Django's are set; ModelAdmin's may be None
+        *_without_tables(DjangoUserAdmin.fieldsets or ()),  # Django's are set
         ("Role", {"fields": ("role", "department", "provider", "break_glass")}),
     )
+    filter_horizontal = ()
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         ("Role", {"fields": ("role", "department", "provider")}),

@@ -64,27 +64,57 @@ def _rate(met: int, total: int) -> Decimal | None:
 # Persistent breaches ----------------------------------------------------------------
 
 BREACHES_SQL = f"""
-WITH misses AS (
+WITH RECURSIVE misses AS (
     SELECT m.standard_id, m.cluster_id, m.department_id, m.period,
            (EXTRACT(YEAR FROM m.period) * 12 + EXTRACT(MONTH FROM m.period))::int AS month_no
     FROM servicelevels_measurement m
     JOIN clusters_standard s ON s.id = m.standard_id
     WHERE NOT {MET_SQL}
+      AND (%(since)s::date IS NULL OR m.period >= %(since)s)
       AND (%(cluster)s::bigint IS NULL OR m.cluster_id = %(cluster)s)
       AND (%(department)s::bigint IS NULL OR m.department_id = %(department)s)
-      AND (%(provider)s::bigint IS NULL OR m.cluster_id IN
-           (SELECT id FROM clusters_cluster WHERE provider_id = %(provider)s))
+      -- An array, not IN (subquery): the planner then reads the provider's clusters' months
+      -- through the (cluster, period) index instead of scanning every return.
+      AND (%(provider)s::bigint IS NULL OR m.cluster_id = ANY(ARRAY(
+           SELECT id FROM clusters_cluster WHERE provider_id = %(provider)s)))
 ), runs AS (
     SELECT misses.*,
            month_no - ROW_NUMBER() OVER (
                PARTITION BY standard_id, cluster_id, department_id ORDER BY period) AS run
     FROM misses
-), breaches AS (
+), spans AS (
     SELECT standard_id, cluster_id, department_id,
            MIN(period) AS started, MAX(period) AS latest, COUNT(*) AS months
     FROM runs
     GROUP BY standard_id, cluster_id, department_id, run
-    HAVING COUNT(*) >= 3
+), back AS (
+    -- A run that begins on `since` may have begun before it: walk back a month at a time
+    -- (one lookup in the returns' unique index each) while the month before was missed.
+    SELECT standard_id, cluster_id, department_id, latest, started AS reached, 0 AS extra
+    FROM spans
+    WHERE started = %(since)s::date
+    UNION ALL
+    SELECT b.standard_id, b.cluster_id, b.department_id, b.latest, m.period, b.extra + 1
+    FROM back b
+    JOIN servicelevels_measurement m
+      ON m.standard_id = b.standard_id AND m.cluster_id = b.cluster_id
+     AND m.department_id = b.department_id AND m.period = (b.reached - interval '1 month')::date
+    JOIN clusters_standard s ON s.id = m.standard_id
+    WHERE NOT {MET_SQL}
+), before AS (
+    SELECT standard_id, cluster_id, department_id, latest,
+           MIN(reached) AS started, MAX(extra) AS extra
+    FROM back
+    GROUP BY standard_id, cluster_id, department_id, latest
+), breaches AS (
+    SELECT sp.standard_id, sp.cluster_id, sp.department_id,
+           COALESCE(bf.started, sp.started) AS started, sp.latest,
+           sp.months + COALESCE(bf.extra, 0) AS months
+    FROM spans sp
+    LEFT JOIN before bf
+      ON bf.standard_id = sp.standard_id AND bf.cluster_id = sp.cluster_id
+     AND bf.department_id = sp.department_id AND bf.latest = sp.latest
+    WHERE sp.months + COALESCE(bf.extra, 0) >= 3
 )
 SELECT b.*, s.name AS standard, c.code AS cluster, d.code AS department, p.code AS provider,
        NOT EXISTS (
@@ -106,11 +136,21 @@ def persistent_breaches(
     cluster_id: int | None = None,
     department_id: int | None = None,
     provider_id: int | None = None,
+    since: datetime.date | None = None,
 ) -> list[dict[str, Any]]:
     """Runs of three or more consecutive months in which a standard was missed for a
-    department (a month without a return breaks the run). One query."""
+    department (a month without a return breaks the run). With `since` (a month's first
+    day), only the runs whose latest month is `since` or later, whole (a run begun before
+    `since` keeps its start and length); the returns before `since` are read only to
+    follow such a run back. One query."""
     return _rows(
-        BREACHES_SQL, {"cluster": cluster_id, "department": department_id, "provider": provider_id}
+        BREACHES_SQL,
+        {
+            "cluster": cluster_id,
+            "department": department_id,
+            "provider": provider_id,
+            "since": month_start(since) if since is not None else None,
+        },
     )
 
 

@@ -299,9 +299,7 @@ def scorecard(request: Request, code: str) -> HttpResponse:
         }
         for month in months
     ]
-    breaches = [
-        b for b in selectors.persistent_breaches(provider_id=provider.pk) if b["latest"] >= start
-    ]
+    breaches = selectors.persistent_breaches(provider_id=provider.pk, since=start)
     rates = [by_month[m].rate for m in months]
     chart = month_chart(
         slug="compliance-chart",

@@ -2,13 +2,24 @@
 
 Read-only: an item is written by the change that wanted the work and moved on by the
 dispatcher (`sharedsvc.outbox`); an administrator reads it, nobody edits it by hand.
+
+And the audit trail's list (`AuditEventsAdmin`, pghistory's events admin made cheap), which
+pghistory registers itself once the apps are ready: the setting
+`PGHISTORY_ADMIN_CLASS = "sharedsvc.admin.AuditEventsAdmin"` names it.
 """
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+from typing import Any, cast
+
 from django.contrib import admin
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from pghistory.admin import EventsAdmin
 
 from sharedsvc.models import OutboxItem
 
@@ -51,3 +62,39 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class EventsPaginator(Paginator):
+    """A page of pghistory's events in two steps. Its events view is a UNION over every
+    event table that computes each event's data and diff (a JSON row, the event before it,
+    their difference) for every row before sorting them by time: a page of 100 read that
+    way computed all of them (0.5 s over 25k events). First the page's keys, which the
+    database finds without computing any diff (the view's unused columns are pruned), then
+    those events whole, each branch of the UNION reading only its own by primary key."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        queryset = cast(QuerySet[Any], self.object_list)
+        keys = list(queryset.values_list("pgh_model", "pgh_id")[bottom:top])
+        by_model: dict[str, list[int]] = {}
+        for model, pk in keys:
+            by_model.setdefault(model, []).append(pk)
+        events: list[Any] = []
+        if by_model:
+            wanted = reduce(
+                operator.or_,
+                (Q(pgh_model=model, pgh_id__in=pks) for model, pks in by_model.items()),
+            )
+            found = {(e.pgh_model, e.pgh_id): e for e in queryset.filter(wanted)}
+            events = [found[key] for key in keys if key in found]
+        return Page(events, number, self)
+
+
+class AuditEventsAdmin(EventsAdmin):
+    """pghistory's list of every audit event, read a page at a time (`EventsPaginator`),
+    and counted once: the paginator's count is the whole trail's when no filter is chosen."""
+
+    paginator = EventsPaginator
+    show_full_result_count = False

@@ -409,6 +409,8 @@ SPECTACULAR_SETTINGS = {
 
 # Audit: every tracked table gets insert/update/delete triggers; events are append-only.
 PGHISTORY_APPEND_ONLY = True
+# The admin's list of audit events, read a page at a time (sharedsvc/admin.py).
+PGHISTORY_ADMIN_CLASS = "sharedsvc.admin.AuditEventsAdmin"
 
 # Transport and headers: on by default when DEBUG is off, each switchable from the
 # environment (say, SECURE_SSL_REDIRECT=0 behind a proxy that redirects itself, or over plain

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +33,10 @@ from web.statement import TABLES, benefits_statement
 from web.statement_api import csv_bytes, table_data
 
 app_name = "statement"
+
+# The benefit by membership is shown a page at a time (an analyst's is one row per
+# membership, thousands at scale); its CSV download holds every row.
+MEMBERS_PER_PAGE = 100
 
 
 def statement_years(today) -> list[str]:
@@ -98,8 +103,10 @@ def statement_page(request: HttpRequest, fiscal_year: str) -> HttpResponse:
         {"name": name, "title": title, "href": reverse("statement:csv", args=[fiscal_year, name])}
         for name, title in TABLES.items()
     ]
+    members_page = Paginator(tables["members"], MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "statement": statement,
+        "members_page": members_page,
         "year": statement["year"],
         "tables": {name.replace("-", "_"): rows for name, rows in tables.items()},
         "downloads": {item["name"].replace("-", "_"): item for item in downloads},

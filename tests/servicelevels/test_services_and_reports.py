@@ -130,6 +130,29 @@ def test_three_misses_running_are_a_persistent_breach(world, on_time):
     )
 
 
+def test_breaches_since_a_month_are_the_runs_reaching_it_whole(world, on_time):
+    # Misses in January to March (a breach that ended), a hit in April, misses in May to
+    # August (a breach to date). `since` keeps the runs whose latest month is that month
+    # or later, each whole: a run begun before `since` keeps its start and length.
+    for month, value in [(1, "90"), (2, "91"), (3, "92"), (4, "99.9")]:
+        submit(world, on_time, world.lcs, D(2026, month, 1), value)
+    for month in (5, 6, 7, 8):
+        submit(world, on_time, world.lcs, D(2026, month, 1), "90")
+    every = selectors.persistent_breaches()
+    assert [(b["started"], b["latest"], b["months"]) for b in every] == [
+        (D(2026, 5, 1), D(2026, 8, 1), 4),
+        (D(2026, 1, 1), D(2026, 3, 1), 3),
+    ]
+    for since in (D(2026, 1, 1), D(2026, 3, 1), D(2026, 3, 17)):
+        assert selectors.persistent_breaches(since=since) == every
+    for since in (D(2026, 4, 1), D(2026, 5, 1), D(2026, 7, 1), D(2026, 8, 1)):
+        assert selectors.persistent_breaches(since=since) == every[:1], since
+    assert selectors.persistent_breaches(since=D(2026, 9, 1)) == []
+    july = D(2026, 7, 1)
+    assert selectors.persistent_breaches(provider_id=world.psoa.pk, since=july) == every[:1]
+    assert selectors.persistent_breaches(provider_id=world.tech_provider.pk, since=july) == []
+
+
 def test_a_missing_month_breaks_the_run(world, on_time):
     for month in (1, 2, 4):
         submit(world, on_time, world.lcs, D(2026, month, 1), "90")

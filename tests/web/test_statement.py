@@ -251,3 +251,32 @@ def test_query_count_does_not_grow_with_the_data(client, world):
     assert len(statement_of(world.analyst)["decisions"]) == 5
     assert count_queries(client, f"/statement/{FY}/") == small == 16 + flags
     assert count_queries(client, f"/statement/{FY}/decisions.csv") == csv_small
+
+
+def test_the_benefit_by_membership_is_shown_a_page_at_a_time(client, statement_world, monkeypatch):
+    # An analyst sees every membership's row: a page of them at a time, in the report's
+    # order, each page saying which rows it holds; the CSV has them all.
+    monkeypatch.setattr("web.statement_views.MEMBERS_PER_PAGE", 2)
+    client.force_login(statement_world.analyst)
+    members = statement_of(statement_world.analyst)["members"]
+    assert len(members) > 2
+    pages = []
+    for number in range(1, (len(members) + 1) // 2 + 1):
+        response = client.get(f"/statement/{FY}/?page={number}")
+        assert response.status_code == 200
+        rows = [(r["department"], r["cluster"]) for r in response.context["members_page"]]
+        pages.append(rows)
+        words = text(response)
+        first = 2 * number - 1
+        last = min(2 * number, len(members))
+        assert f"{first} to {last} of {len(members)}, by cluster and department" in words
+        assert 'aria-label="Pages of the benefit by membership"' in html(response)
+    assert [row for rows in pages for row in rows] == [
+        (r["department"], r["cluster"]) for r in members
+    ]
+    assert len(read_csv(client.get(f"/statement/{FY}/members.csv"))) == len(members)
+    # A department's few rows are one page, as before: no pages, no count.
+    client.force_login(statement_world.manager)
+    response = client.get(f"/statement/{FY}/")
+    assert "Pages of the benefit by membership" not in html(response)
+    assert "by cluster and department" not in text(response)
