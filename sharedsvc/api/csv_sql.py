@@ -41,6 +41,7 @@ from django.db.models.functions import Cast, Concat
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from sharedsvc.api.copy_out import copy_out
 from sharedsvc.api.renderers import CHUNK, FORMULA_START, NUMBER, _safe
 
 TEXT: models.TextField = models.TextField()
@@ -301,27 +302,22 @@ class Projection:
             columns.append(column)
         return cls(header, columns)
 
-    def sql_lines(self, queryset: models.QuerySet) -> Iterator[str] | None:
-        """Each row as one whole CSV line written by PostgreSQL, when every cell can be
-        (no cell finished by Python); None otherwise."""
+    def sql_lines(self, queryset: models.QuerySet) -> Iterator[bytes] | None:
+        """The rows as whole CSV lines written by PostgreSQL and read through COPY, in
+        chunks, when every cell can be (no cell finished by Python); None otherwise."""
         if len(self.columns) < 2 or any(c.formatter is not None for c in self.columns):
             return None
         parts: list[Any] = []
         for column in self.columns:
             parts += [column.cell(), Value(",")]
-        parts[-1] = Value("\r\n")
-        line = Func(*parts, function="concat", output_field=TEXT)
-        return (
-            queryset.annotate(csv_line=line)
-            .values_list("csv_line", flat=True)
-            .iterator(chunk_size=CHUNK)
-        )
+        line = Func(*parts[:-1], function="concat", output_field=TEXT)
+        return copy_out(queryset.annotate(csv_line=line).values_list("csv_line", flat=True))
 
     def rows(self, queryset: models.QuerySet) -> Iterator[tuple[Any, ...]]:
         aliases = {f"csv_{index}": column.expression for index, column in enumerate(self.columns)}
         return queryset.annotate(**aliases).values_list(*aliases).iterator(chunk_size=CHUNK)
 
-    def lines(self, queryset: models.QuerySet) -> Iterator[str]:
+    def lines(self, queryset: models.QuerySet) -> Iterator[str | bytes]:
         """The file, a chunk of lines at a time; the first item (empty) once the first
         chunk has been read, as `stream_csv` does."""
         whole = self.sql_lines(queryset)
@@ -350,18 +346,17 @@ class Projection:
             yield buffer.getvalue()
 
 
-def _joined(lines: Iterator[str], header: list[str]) -> Iterator[str]:
+def _joined(chunks: Iterator[bytes], header: list[str]) -> Iterator[bytes]:
     """The lines PostgreSQL wrote, a chunk at a time, under the header."""
-    chunk = list(islice(lines, CHUNK))
-    yield ""
-    if not chunk:
-        yield "\r\n"  # as the serializer's stream writes a list without rows
+    first = next(chunks, None)
+    yield b""
+    if first is None:
+        yield b"\r\n"  # as the serializer's stream writes a list without rows
         return
     buffer = io.StringIO()
     csv.writer(buffer).writerow(header)
-    yield buffer.getvalue() + "".join(chunk)
-    while chunk := list(islice(lines, CHUNK)):
-        yield "".join(chunk)
+    yield buffer.getvalue().encode() + first
+    yield from chunks
 
 
 def _finisher(columns: list[Column]) -> Callable[[tuple[Any, ...]], Any] | None:

@@ -92,7 +92,7 @@ class CSVUnpaginatedMixin:
                 serialize = lambda chunk: self.get_serializer(chunk, many=True).data  # type: ignore[attr-defined]  # noqa: E731
                 lines = stream_csv(iter(rows), serialize)
             for line in lines:
-                yield line.encode("utf-8")
+                yield line if isinstance(line, bytes) else line.encode("utf-8")
 
 
 class ReferenceViewSet(CSVUnpaginatedMixin, viewsets.ModelViewSet):

@@ -7,17 +7,22 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import threading
 
 import pytest
 import rules
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from budgets.models import Charge
+from clusters.api.views import DepartmentViewSet
 from clusters.models import Department
 from defection.models import Destination, Reason
 from defection.services import exit_request_submit
-from sharedsvc.api import csv_sql
+from sharedsvc.api import copy_out, csv_sql
 from sharedsvc.api.csv_sql import Projection
 from sharedsvc.api.views import CSVUnpaginatedMixin
 from tests.budgets.matrix_fields import _charged as charge_april
@@ -72,6 +77,9 @@ AWKWARD = [
     "",
     " leading space",
     "Québec — Santé",
+    "back\\slash \\n",
+    "tab\there",
+    "\x08bell\x0bvt\x0cff",
 ]
 
 
@@ -215,3 +223,48 @@ def test_each_condition_holds_where_its_rule_allows(world, perm):
             )
         )
         assert by_condition == by_rule, persona
+
+
+def test_a_download_left_half_read_stops_its_copy(varied, monkeypatch):
+    """A client that goes away mid-file: the COPY's thread stops, nothing else is held, and
+    the connection serves the next query."""
+    monkeypatch.setattr(copy_out, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(copy_out, "WAITING", 1)
+    for n in range(60):
+        DepartmentFactory(code=f"MANY{n:02d}")
+    threads = threading.active_count()
+    # Straight to the view, as a server calls it (the test client would close the
+    # connection of the test's transaction when the answer closes).
+    request = APIRequestFactory().get("/api/v1/departments/", {"format": "csv"})
+    force_authenticate(request, user=varied.analyst)
+    response = DepartmentViewSet.as_view({"get": "list"})(request)
+    pieces = iter(response.streaming_content)
+    first = next(pieces) + next(pieces)
+    assert first.startswith(b"code,name,")
+    copying = [t for t in threading.enumerate() if t.name == "csv-copy"]
+    assert len(copying) == 1 and threading.active_count() == threads + 1  # waiting for us
+    # Django would take the test transaction's connection for a broken one and close it.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert not copying[0].is_alive()
+    assert threading.active_count() == threads
+    assert Department.objects.filter(code__startswith="MANY").count() == 60
+
+
+def test_a_copy_that_fails_raises_in_the_reader(db):
+    """An error in the query reaches the view as Django's database error (answered as
+    JSON by the API's handler), not lost in the thread."""
+    from django.db import DataError, transaction
+    from django.db.models.expressions import RawSQL
+
+    DepartmentFactory(code="ZERO")
+    failing = Department.objects.annotate(line=RawSQL("(1 / (id - id))::text", [])).values_list(
+        "line", flat=True
+    )
+    with pytest.raises(DataError), transaction.atomic():
+        list(copy_out.copy_out(failing))
+    assert Department.objects.filter(code="ZERO").exists()
+    assert not [t for t in threading.enumerate() if t.name == "csv-copy"]
