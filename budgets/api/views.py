@@ -115,7 +115,20 @@ class CostPoolViewSet(ObjectRoleMixin, ReferenceViewSet):
 class ChargeViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
     """Charges made by the chargeback (read only)."""
 
-    queryset = Charge.objects.select_related("department", "cluster__service")
+    # Only what the rows show (the department's primary key is what the gate asks about):
+    # the department's, the cluster's and the service's other columns are not read.
+    queryset = Charge.objects.select_related("department", "cluster__service").only(
+        "id",
+        "period",
+        "amount",
+        "budget_line",
+        "department__id",
+        "department__code",
+        "cluster__id",
+        "cluster__code",
+        "cluster__service__id",
+        "cluster__service__code",
+    )
     serializer_class = serializers.ChargeSerializer
     filterset_class = ChargeFilter
 

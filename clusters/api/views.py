@@ -119,6 +119,24 @@ class MembershipViewSet(ReferenceViewSet):
     update_service = services.membership_update
     delete_service = services.membership_delete
     instance_kwarg = "membership"
+    # A list reads what its rows show (the department's primary key is what the gate asks
+    # about), not every column of the department and the cluster. Only a list: a write
+    # saves the object it read, which a deferred one would do in part.
+    list_fields = [
+        "id",
+        "department__id",
+        "department__code",
+        "cluster__id",
+        "cluster__code",
+        "joined_on",
+        "leaves_on",
+        "usage_units",
+        "baseline_annual_cost",
+    ]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.only(*self.list_fields) if self.action == "list" else queryset
 
 
 class SignedIn(BasePermission):

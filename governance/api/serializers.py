@@ -12,7 +12,7 @@ from governance.models import (
     RecusalReason,
     Vote,
 )
-from governance.selectors import case_tally
+from governance.selectors import Tally, case_tally
 from governance.services import REASON_TOO_LONG, UNKNOWN_CHOICE
 from sharedsvc.api.gated import GatedFieldsMixin
 
@@ -98,12 +98,19 @@ class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
             if seat.recused
         ]
 
+    def _tally(self, case: Case) -> Tally:
+        # Counted once a case for both `quorum` and `tally`.
+        tally = case.__dict__.get("_api_tally")
+        if tally is None:
+            tally = case.__dict__["_api_tally"] = case_tally(case)
+        return tally
+
     def get_quorum(self, case: Case) -> int:
-        return case_tally(case).quorum
+        return self._tally(case).quorum
 
     @extend_schema_field(TALLY_SCHEMA)
     def get_tally(self, case: Case) -> dict[str, int] | None:
-        return case_tally(case).as_dict()
+        return self._tally(case).as_dict()
 
 
 class VoteSerializer(serializers.ModelSerializer):

@@ -22,7 +22,13 @@ class CaseViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
     votes. Nobody writes a case: votes decide it."""
 
     queryset = Case.objects.select_related("exit_request__department").prefetch_related(
-        Prefetch("seats", queryset=Seat.objects.select_related("department")),
+        # Only what the seats' lists read: the department's code, recused and why.
+        Prefetch(
+            "seats",
+            queryset=Seat.objects.select_related("department").only(
+                "id", "case", "recused", "recusal_reasons", "department__id", "department__code"
+            ),
+        ),
         # Only what the tally reads: one query for every case on a page.
         Prefetch("votes", queryset=Vote.objects.only("id", "case_id", "department_id", "choice")),
     )
