@@ -7,6 +7,16 @@ is killed mid-file. A gthread worker's main thread keeps telling the master it i
 while its threads serve, so `timeout` catches a hung worker, not a long download.
 """
 
+import gc
+
 worker_class = "gthread"
 threads = 4
 timeout = 30
+
+
+def post_worker_init(worker) -> None:
+    """Move what the app loaded at start-up out of the garbage collector's sight: it lives
+    as long as the worker, and every collection walked it again (about 1.5 ms a request on
+    a list of 50, 4 ms on a list of cases; measured for issue 15)."""
+    gc.collect()
+    gc.freeze()
