@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -164,6 +165,20 @@ class AuditEventSerializer(serializers.Serializer):
     changes = serializers.SerializerMethodField(
         help_text="For an update: each changed field with its value before and after."
     )
+
+    # In a CSV these are one cell each, as JSON: their keys differ from model to model and
+    # from change to change, so as columns (`after.amount`, `changes.name.before`) they
+    # would not fit a header read from the file's first rows, and values would be lost.
+    JSON_IN_CSV = ("before", "after", "changes")
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv":
+            for name in self.JSON_IN_CSV:
+                if data.get(name) is not None:
+                    data[name] = json.dumps(data[name], sort_keys=True, default=str)
+        return data
 
     def get_url(self, event) -> str | None:
         return (event.pgh_context or {}).get("url")
