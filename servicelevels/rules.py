@@ -134,11 +134,15 @@ def benefits_seen_by(user, report: dict[str, Any]) -> dict[str, Any]:
         for total in report["services"]
     ]
     flags = {total["cluster"]: total["flagged"] for total in clusters}
-    members = [
-        {**row, "cluster_flagged": flags.get(row["cluster"])}
-        for row in report["members"]
-        if sees_member_row(user, row["department_id"])
-    ]
+    # The rule asked once per department, not once per membership row (thousands at scale).
+    seen: dict[int, bool] = {}
+    members = []
+    for row in report["members"]:
+        department_id = row["department_id"]
+        if department_id not in seen:
+            seen[department_id] = sees_member_row(user, department_id)
+        if seen[department_id]:
+            members.append({**row, "cluster_flagged": flags.get(row["cluster"])})
     return {**report, "members": members, "clusters": clusters, "services": services}
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from sharedsvc.periods import (
@@ -156,37 +157,71 @@ def persistent_breaches(
 
 # Compliance and the provider's scorecard ---------------------------------------------
 
+# The grid counts per cluster and month; it does not join each expected return to its
+# row. Expected returns are the standards of the cluster's service times the departments
+# that were members that month; received ones are the month's returns of a member (of
+# the provider's clusters, one read of the window's returns, hashed against the
+# memberships). A join per expected return costs an index probe each: tens of thousands
+# at scale. The months come as an array, so the planner knows how many there are.
 SCORECARD_SQL = f"""
 WITH months AS (
-    SELECT generate_series(%(start)s::date, %(end)s::date - interval '1 month', interval '1 month')::date AS period
-), expected AS (
-    SELECT c.id AS cluster_id, c.code AS cluster, mo.period, st.id AS standard_id, ms.department_id
+    SELECT unnest(%(months)s::date[]) AS period
+), members AS (
+    SELECT c.id AS cluster_id, c.code AS cluster, c.service_id, mo.period, ms.department_id
     FROM clusters_cluster c
     JOIN months mo ON TRUE
-    JOIN clusters_standard st ON st.service_id = c.service_id
     JOIN clusters_membership ms ON ms.cluster_id = c.id
          AND ms.joined_on < (mo.period + interval '1 month')::date
          AND (ms.leaves_on IS NULL OR ms.leaves_on > mo.period)
     WHERE c.provider_id = %(provider)s
-    GROUP BY c.id, c.code, mo.period, st.id, ms.department_id
+    GROUP BY c.id, c.code, c.service_id, mo.period, ms.department_id
+), expected AS (
+    SELECT mb.cluster_id, mb.cluster, mb.period, COUNT(*) * st.standards AS expected
+    FROM members mb
+    JOIN (SELECT service_id, COUNT(*) AS standards FROM clusters_standard GROUP BY service_id) st
+      ON st.service_id = mb.service_id
+    GROUP BY mb.cluster_id, mb.cluster, mb.period, st.standards
+), received AS (
+    SELECT m.cluster_id, m.period,
+           COUNT(*) AS received,
+           COUNT(*) FILTER (WHERE (m.submitted_at AT TIME ZONE %(tz)s)::date
+                            > (m.period + interval '1 month')::date + %(due_day)s - 1) AS late,
+           COUNT(*) FILTER (WHERE {MET_SQL}) AS met,
+           COUNT(*) FILTER (WHERE NOT {MET_SQL}) AS missed
+    FROM servicelevels_measurement m
+    JOIN clusters_cluster c ON c.id = m.cluster_id
+    JOIN clusters_standard s ON s.id = m.standard_id AND s.service_id = c.service_id
+    WHERE c.provider_id = %(provider)s
+      AND m.period >= %(start)s AND m.period < %(end)s
+      AND EXISTS (
+          SELECT 1 FROM clusters_membership ms
+          WHERE ms.cluster_id = m.cluster_id AND ms.department_id = m.department_id
+            AND ms.joined_on < (m.period + interval '1 month')::date
+            AND (ms.leaves_on IS NULL OR ms.leaves_on > m.period)
+      )
+    GROUP BY m.cluster_id, m.period
 )
 SELECT e.cluster, e.period,
-       COUNT(*) AS expected,
-       COUNT(m.id) AS received,
-       COUNT(m.id) FILTER (WHERE (m.submitted_at AT TIME ZONE %(tz)s)::date
-                           > (e.period + interval '1 month')::date + %(due_day)s - 1) AS late,
-       COUNT(*) FILTER (WHERE m.id IS NULL
-                        AND (e.period + interval '1 month')::date + %(due_day)s - 1 < %(today)s) AS missing,
-       COUNT(m.id) FILTER (WHERE {MET_SQL}) AS met,
-       COUNT(m.id) FILTER (WHERE NOT {MET_SQL}) AS missed
+       e.expected,
+       COALESCE(r.received, 0) AS received,
+       COALESCE(r.late, 0) AS late,
+       CASE WHEN (e.period + interval '1 month')::date + %(due_day)s - 1 < %(today)s
+            THEN e.expected - COALESCE(r.received, 0) ELSE 0 END AS missing,
+       COALESCE(r.met, 0) AS met,
+       COALESCE(r.missed, 0) AS missed
 FROM expected e
-JOIN clusters_standard s ON s.id = e.standard_id
-LEFT JOIN servicelevels_measurement m
-       ON m.standard_id = e.standard_id AND m.cluster_id = e.cluster_id
-      AND m.department_id = e.department_id AND m.period = e.period
-GROUP BY e.cluster, e.period
+LEFT JOIN received r ON r.cluster_id = e.cluster_id AND r.period = e.period
 ORDER BY e.cluster, e.period
 """
+
+
+def _whole_months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The months from `start` (a first day) whose whole month ends by `end`."""
+    months = []
+    while next_month(start) <= end:
+        months.append(start)
+        start = next_month(start)
+    return months
 
 
 def provider_scorecard(
@@ -196,13 +231,15 @@ def provider_scorecard(
     end: datetime.date,
     today: datetime.date | None = None,
 ) -> list[dict[str, Any]]:
-    """Per cluster and month in [start, end): returns expected (standards x members active
-    that month), received, late (after the 10th of the next month), missing (none and past
-    due), met and missed, and the compliance rate. One query."""
+    """Per cluster and month in [start, end) (`start` a first day): returns expected
+    (standards x members active that month), received, late (after the 10th of the next
+    month), missing (none and past due), met and missed, and the compliance rate. One
+    query."""
     rows = _rows(
         SCORECARD_SQL,
         {
             "provider": provider_id,
+            "months": _whole_months(start, end),
             "start": start,
             "end": end,
             "today": today or timezone.localdate(),
@@ -267,6 +304,36 @@ def compliance_by_cluster(*, start: datetime.date, end: datetime.date) -> dict[i
         row["cluster_id"]: _rate(row["met"], row["total"])
         for row in _rows(COMPLIANCE_BY_CLUSTER_SQL, {"start": start, "end": end})
     }
+
+
+# The service-levels report --------------------------------------------------------
+
+# Grouped by the ids alone, the codes and names joined to the groups after: grouping by
+# them too sorts every return with five more columns (at 1.1M returns, 1.6 s against 0.6 s).
+RETURNS_BY_STANDARD_SQL = """
+SELECT g.cluster_id, g.department_id, g.standard_id, g.met, g.total,
+       c.code AS cluster_code, p.code AS provider_code, sv.code AS service_code,
+       d.code AS department_code, s.name AS standard_name
+FROM ({grouped}) g
+JOIN clusters_cluster c ON c.id = g.cluster_id
+JOIN clusters_provider p ON p.id = c.provider_id
+JOIN clusters_service sv ON sv.id = c.service_id
+JOIN clusters_department d ON d.id = g.department_id
+JOIN clusters_standard s ON s.id = g.standard_id
+ORDER BY c.code, d.code, s.name, g.standard_id
+"""
+
+
+def returns_by_standard(grouped: QuerySet) -> list[dict[str, Any]]:
+    """The groups of `grouped` (returns, already gated and filtered, as values of
+    `cluster_id`, `department_id` and `standard_id` with `met` and `total`) with the codes
+    of their cluster, provider, service and department and their standard's name, in
+    order of cluster, department and standard. One query."""
+    sql, params = grouped.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(RETURNS_BY_STANDARD_SQL.format(grouped=sql), params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # Self-preference ----------------------------------------------------------------------
@@ -900,6 +967,7 @@ __all__ = [
     "next_month",
     "persistent_breaches",
     "provider_scorecard",
+    "returns_by_standard",
     "self_preference",
     "viable_alternative_counts",
     "window",

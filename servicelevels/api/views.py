@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import (
@@ -382,18 +382,10 @@ class ServiceLevelsReport(ReportView):
         ):
             if data[name] is not None:
                 returns = returns.filter(**{lookup: data[name]})
-        grouped = (
-            returns.values("cluster_id", "department_id", "standard_id")
-            .annotate(
-                cluster_code=F("cluster__code"),
-                provider_code=F("cluster__provider__code"),
-                service_code=F("cluster__service__code"),
-                department_code=F("department__code"),
-                standard_name=F("standard__name"),
-                met=Count("pk", filter=Q(met_flag=True)),
-                total=Count("pk"),
+        grouped = selectors.returns_by_standard(
+            returns.values("cluster_id", "department_id", "standard_id").annotate(
+                met=Count("pk", filter=Q(met_flag=True)), total=Count("pk")
             )
-            .order_by("cluster_code", "department_code", "standard_name", "standard_id")
         )
         breaches: dict[tuple[int, int, int], dict[str, Any]] = {}
         for run in selectors.persistent_breaches(
