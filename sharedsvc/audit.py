@@ -11,16 +11,28 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pghistory
+from django.db import models
 
 
 def tracked(*, exclude: list[str] | None = None) -> Any:
-    """Class decorator: audit every insert, update and delete of the model."""
-    return pghistory.track(
-        pghistory.InsertEvent(),
-        pghistory.UpdateEvent(),
-        pghistory.DeleteEvent(),
-        exclude=exclude,
-    )
+    """Class decorator: audit every insert, update and delete of the model.
+
+    Each event table gets an index on (object, event): the trail's diff of an event is
+    against the same object's event before it, which pghistory finds by object and event
+    id. With the object's index alone PostgreSQL walked the table's primary key backwards
+    for each event instead (35 s for the CSV of 28,000 events; issue 15)."""
+
+    def decorate(model: Any) -> Any:
+        name = f"{model._meta.app_label[:4]}_{model._meta.model_name[:17]}_pgho"
+        return pghistory.track(
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=exclude,
+            meta={"indexes": [models.Index(fields=["pgh_obj", "pgh_id"], name=name)]},
+        )(model)
+
+    return decorate
 
 
 def audit_context(*, actor: Any, **extra: Any) -> AbstractContextManager:
