@@ -123,10 +123,13 @@ def copy_out(queryset: QuerySet, *, using: str | None = None) -> Iterator[bytes]
                 raise item
             yield _unescape(item)
     finally:
+        # Stop a COPY the reader left (its thread may be waiting to hand over a chunk), or
+        # wait the moment a finished one takes to end.
         stop.set()
         while thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.1)
-        thread.join()
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.01)
         if connection.queries_logged:
             connection.queries_log.append({"sql": copy, "time": f"{time.monotonic() - began:.3f}"})
