@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -92,7 +93,10 @@ def copy_out(queryset: QuerySet, *, using: str | None = None) -> Iterator[bytes]
     Call it inside the transaction the rows are read in; the query is logged with the
     connection's others (a query-count test sees it)."""
     connection = connections[using or queryset.db]
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return  # a condition that no row can meet (`pk__in=[]`): no query, no rows
     connection.ensure_connection()
     raw = connection.connection
     with raw.cursor() as cursor:

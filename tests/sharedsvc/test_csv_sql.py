@@ -290,3 +290,15 @@ def test_a_copy_that_fails_raises_in_the_reader(db):
         list(copy_out.copy_out(failing))
     assert Department.objects.filter(code="ZERO").exists()
     assert not [t for t in threading.enumerate() if t.name == "csv-copy"]
+
+
+def test_a_list_no_row_can_meet_is_an_empty_file(varied, api):
+    """A filter on a private figure the reader may not see is a condition no row meets
+    (`pk__in=[]`): Django writes no SQL for it, and the file is empty, not a 500."""
+    response = api.as_user(varied.provider_manager).get(
+        "/api/v1/charges/", {"format": "csv", "unfunded": "true"}
+    )
+    assert response.status_code == 200
+    assert response.getvalue() == b"\r\n"
+    assert list(copy_out.copy_out(Department.objects.none().values_list("code", flat=True))) == []
+    assert Charge.objects.filter(department=varied.lcs).exists()
