@@ -18,9 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib import auth
-from django.contrib.auth.models import PermissionsMixin
-from django.core.exceptions import PermissionDenied
 from rest_framework import serializers
 from rest_framework.fields import Field, SkipField
 from rest_framework.relations import PKOnlyObject, RelatedField
@@ -123,30 +120,5 @@ class GatedFieldsMixin(serializers.ModelSerializer):
         owner = self.parent if isinstance(self.parent, serializers.ListSerializer) else self
         memo: dict[tuple[Any, ...], bool] = owner.__dict__.setdefault("_gate_memo", {})
         if key not in memo:
-            memo[key] = _has_perm(user, perm, obj, owner.__dict__)
+            memo[key] = user.has_perm(perm, obj)
         return memo[key]
-
-
-def _has_perm(user: Any, perm: str, obj: Any, memo: dict[str, Any]) -> bool:
-    """`user.has_perm(perm, obj)` with the authentication backends built once per serializer
-    tree: Django builds every backend anew for each question (a fifth of a page of
-    memberships' time, asking about 48 departments). The same backends are asked in the
-    same order, so the answer is the same; a user model with its own `has_perm` is asked
-    as it is."""
-    # `__class__`, not `type()`: a session's user is a lazy object standing for the user.
-    if getattr(user.__class__, "has_perm", None) is not PermissionsMixin.has_perm:
-        return bool(user.has_perm(perm, obj))
-    if user.is_active and user.is_superuser:
-        return True
-    backends = memo.get("_gate_backends")
-    if backends is None:
-        backends = memo["_gate_backends"] = [
-            backend for backend in auth.get_backends() if hasattr(backend, "has_perm")
-        ]
-    for backend in backends:
-        try:
-            if backend.has_perm(user, perm, obj):
-                return True
-        except PermissionDenied:
-            return False
-    return False
