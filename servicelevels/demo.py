@@ -29,7 +29,9 @@ from sharedsvc.audit import audit_context
 from sharedsvc.periods import next_month, previous_month
 
 LATE_PROVIDERS = {"CASCADIA"}
-MISSING = {("FIN-CASC", 2)}  # (cluster, months before the last complete month) without returns
+# (cluster, months before the last complete month) without returns: HR-PSOA has not sent
+# last month's yet (due on the 10th), FIN-CASC never sent one of three months ago.
+MISSING = {("FIN-CASC", 2), ("HR-PSOA", 0)}
 BREACH = ("PAY-PSOA", "Pay accuracy", "LCS", 4)  # missed for the last 4 months
 SELF_PREFERRING = "TECHSVC"
 

@@ -167,20 +167,21 @@ SCORECARD_SQL = f"""
 WITH months AS (
     SELECT unnest(%(months)s::date[]) AS period
 ), members AS (
-    SELECT c.id AS cluster_id, c.code AS cluster, c.service_id, mo.period, ms.department_id
+    SELECT c.id AS cluster_id, c.code AS cluster, c.provider_id, c.service_id, mo.period,
+           ms.department_id
     FROM clusters_cluster c
     JOIN months mo ON TRUE
     JOIN clusters_membership ms ON ms.cluster_id = c.id
          AND ms.joined_on < (mo.period + interval '1 month')::date
          AND (ms.leaves_on IS NULL OR ms.leaves_on > mo.period)
-    WHERE c.provider_id = %(provider)s
-    GROUP BY c.id, c.code, c.service_id, mo.period, ms.department_id
+    WHERE (%(provider)s::bigint IS NULL OR c.provider_id = %(provider)s)
+    GROUP BY c.id, c.code, c.provider_id, c.service_id, mo.period, ms.department_id
 ), expected AS (
-    SELECT mb.cluster_id, mb.cluster, mb.period, COUNT(*) * st.standards AS expected
+    SELECT mb.cluster_id, mb.cluster, mb.provider_id, mb.period, COUNT(*) * st.standards AS expected
     FROM members mb
     JOIN (SELECT service_id, COUNT(*) AS standards FROM clusters_standard GROUP BY service_id) st
       ON st.service_id = mb.service_id
-    GROUP BY mb.cluster_id, mb.cluster, mb.period, st.standards
+    GROUP BY mb.cluster_id, mb.cluster, mb.provider_id, mb.period, st.standards
 ), received AS (
     SELECT m.cluster_id, m.period,
            COUNT(*) AS received,
@@ -191,7 +192,7 @@ WITH months AS (
     FROM servicelevels_measurement m
     JOIN clusters_cluster c ON c.id = m.cluster_id
     JOIN clusters_standard s ON s.id = m.standard_id AND s.service_id = c.service_id
-    WHERE c.provider_id = %(provider)s
+    WHERE (%(provider)s::bigint IS NULL OR c.provider_id = %(provider)s)
       AND m.period >= %(start)s AND m.period < %(end)s
       AND EXISTS (
           SELECT 1 FROM clusters_membership ms
@@ -201,7 +202,7 @@ WITH months AS (
       )
     GROUP BY m.cluster_id, m.period
 )
-SELECT e.cluster, e.period,
+SELECT e.cluster, e.provider_id, e.period,
        e.expected,
        COALESCE(r.received, 0) AS received,
        COALESCE(r.late, 0) AS late,
@@ -226,12 +227,13 @@ def _whole_months(start: datetime.date, end: datetime.date) -> list[datetime.dat
 
 def provider_scorecard(
     *,
-    provider_id: int,
+    provider_id: int | None,
     start: datetime.date,
     end: datetime.date,
     today: datetime.date | None = None,
 ) -> list[dict[str, Any]]:
-    """Per cluster and month in [start, end) (`start` a first day): returns expected
+    """Per cluster and month in [start, end) (`start` a first day) of the provider (of
+    every provider with `provider_id=None`, each row with its `provider_id`): returns expected
     (standards x members active that month), received, late (after the 10th of the next
     month), missing (none and past due), met and missed, and the compliance rate. One
     query."""

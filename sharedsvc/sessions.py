@@ -87,6 +87,11 @@ def _parse(value: object) -> datetime.datetime | None:
         return None
 
 
+def signed_in_at(session) -> datetime.datetime | None:
+    """When this session signed in (None for one from before the limits)."""
+    return _parse(session.get(SIGNED_IN_AT))
+
+
 def expiry_reason(session, now: datetime.datetime) -> str | None:
     """Why a signed-in session has ended at `now`, or None while it lives. A session with
     no sign-in time predates the limits, and ends."""

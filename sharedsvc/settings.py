@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "sharedsvc.sso.RoleRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Forgets the header's count of what needs the user after a change they make.
+    "web.middleware.NeedsCountMiddleware",
     # Records who and which URL for every audit event written during the request.
     "pghistory.middleware.HistoryMiddleware",
     # Last: turns a sign-in that axes refused into the lockout page.
@@ -128,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sharedsvc.context_processors.navigation",
                 "notifications.context_processors.unread_notifications",
+                "web.context_processors.needs",
                 "sharedsvc.sso.sign_in_options",
             ],
         },

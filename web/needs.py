@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from budgets.models import (
     BudgetLine,
@@ -34,14 +35,25 @@ from defection.models import ExitRequest, ExitStatus
 from governance.models import Case, CaseStatus, Seat, Vote
 from governance.subjects import subject_of, subject_related
 from governance.views import time_left
-from servicelevels.selectors import RETURN_DAY, persistent_breaches, provider_scorecard
+from initiatives.models import Commitment, CommitmentQuerySet, Progress
+from notifications.services import EMAIL_TASK
+from servicelevels.selectors import (
+    RETURN_DAY,
+    benefits,
+    persistent_breaches,
+    provider_scorecard,
+    self_preference,
+)
+from sharedsvc.models import OutboxItem, OutboxStatus, SignInEvent, SignInKind, User
 from sharedsvc.periods import (
     fiscal_year_of,
-    format_period,
+    last_complete_fiscal_year,
     month_start,
     next_month,
     previous_month,
 )
+from sharedsvc.roles import Role
+from web.templatetags.figures import money
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,11 @@ class Need:
 
 def _long(day: datetime.date) -> str:
     return f"{day.day} {day:%B %Y}"
+
+
+def _month(period: datetime.date) -> str:
+    """'November 2026': a month as people write it (the API and CSV keep 2026-11)."""
+    return f"{period:%B %Y}"
 
 
 def _sort_key(need: Need) -> tuple[int, datetime.datetime]:
@@ -89,7 +106,7 @@ def _cases_waiting_for_my_vote(user, *, today: datetime.date, now: datetime.date
     return [
         Need(
             kind="vote",
-            title=f"Vote on case {case.pk}: {subject_of(case).title(case)}",
+            title=f"Vote on case {case.pk}: {capfirst(subject_of(case).title(case))}",
             url=reverse("governance:case", args=[case.pk]),
             detail=time_left(case.closes_at, now),
             due=case.closes_at,
@@ -128,7 +145,7 @@ def _budget_lines(user, department: Department, *, today: datetime.date) -> list
                 title=f"The {fiscal_year} {line.service.name.lower()} budget line is {words}",
                 url=reverse("budgets:budget-line-change", args=[department.code, line.pk]),
                 detail=f"{spent} the {fiscal_year} {line.service.name.lower()} line spent "
-                f"({line.charged} of {line.allocated})",
+                f"({money(line.charged)} of {money(line.allocated)})",
             )
         )
     return needs
@@ -168,10 +185,18 @@ def _impact_on(request: ExitRequest, department_code: str) -> str:
             if member.get("after") is None:
                 return ""
             return (
-                f"Your cost goes from {member['before']} to {member['after']} a month "
-                f"(at {impact.get('period', 'the latest')} costs)"
+                f"Your cost goes from {money(member['before'])} to {money(member['after'])} "
+                f"a month (at {_impact_month(impact)} costs)"
             )
     return ""
+
+
+def _impact_month(impact: dict[str, Any]) -> str:
+    period = impact.get("period")
+    try:
+        return _month(datetime.date.fromisoformat(f"{period}-01"))
+    except (TypeError, ValueError):
+        return "the latest"
 
 
 def _departures(
@@ -244,8 +269,60 @@ def _breach(row: dict[str, Any], url: str, *, ours: bool) -> Need:
         title=f"{row['cluster']} misses \u201c{row['standard']}\u201d{whom}, "
         f"{row['months']} months running",
         url=url,
-        detail=f"Since {format_period(row['started'])}, last in {format_period(row['latest'])}",
+        detail=f"Since {_month(row['started'])}, last in {_month(row['latest'])}",
     )
+
+
+# How far ahead a department is reminded of a date it committed a programme to.
+COMMITMENT_NOTICE = datetime.timedelta(days=90)
+
+
+def _commitments(user, department: Department, *, today: datetime.date) -> list[Need]:
+    """The department's answers to programmes that need it: a programme waiting for its
+    answer, a join date it committed to within the next 90 days, or one it has missed;
+    those the user may read (`Commitment.objects.visible_to`; 1 query)."""
+    visible = cast(CommitmentQuerySet, Commitment.objects.visible_to(user))
+    commitments = (
+        visible.filter(department=department)
+        .with_progress(today)
+        .filter(
+            Q(progress__in=[Progress.PENDING, Progress.LATE])
+            | Q(progress=Progress.COMMITTED, join_by__lte=today + COMMITMENT_NOTICE)
+        )
+        .select_related("programme__service")
+        .order_by("programme__target_on", "programme__code")
+    )
+    needs = []
+    for commitment in commitments:
+        programme = commitment.programme
+        progress = commitment.progress  # type: ignore[attr-defined]
+        if progress == Progress.PENDING:
+            needs.append(
+                Need(
+                    kind="commitment",
+                    title=f"Answer the {programme.name} programme: will "
+                    f"{department.code} join by {_long(programme.target_on)}?",
+                    url=reverse(
+                        "initiatives:commitment-answer", args=[programme.code, department.code]
+                    ),
+                    detail=f"The programme asks {department.name} to join a cluster of "
+                    f"{programme.service.name.lower()}",
+                    due=programme.target_on,
+                )
+            )
+            continue
+        late = progress == Progress.LATE
+        needs.append(
+            Need(
+                kind="commitment",
+                title=f"{department.code} committed to join for the {programme.name} programme "
+                f"by {_long(commitment.join_by)}{': it is late' if late else ''}",
+                url=reverse("initiatives:programme", args=[programme.code]),
+                detail=f"{'Was due' if late else 'Due'} on {_long(commitment.join_by)}",
+                due=commitment.join_by,
+            )
+        )
+    return needs
 
 
 # A provider's ---------------------------------------------------------------------------
@@ -273,7 +350,7 @@ def _returns_due(user, provider: Provider, *, today: datetime.date) -> list[Need
             Need(
                 kind="returns_due",
                 title=f"{row['cluster']}: {outstanding} of {row['expected']} returns for "
-                f"{format_period(last_month)} {'are late' if late else 'to submit'}",
+                f"{_month(last_month)} {'are late' if late else 'to submit'}",
                 url=url,
                 detail=f"{'Were due' if late else 'Due'} on {_long(due)}",
                 due=due,
@@ -303,12 +380,90 @@ def _cost_pools_missing(user, provider: Provider, *, today: datetime.date) -> li
     return [
         Need(
             kind="cost_pool",
-            title=f"Enter the {format_period(last_month)} cost pool of {cluster.code}",
+            title=f"Enter the {_month(last_month)} cost pool of {cluster.code}",
             url=url,
             detail=f"{cluster.name}: the month has ended and has no cost yet",
         )
         for cluster in clusters
     ]
+
+
+# Analysts' -------------------------------------------------------------------------------
+
+
+def _flags(user, *, today: datetime.date) -> list[Need]:
+    """What the overview flags, for those who read it: a provider favouring its host
+    department (1 query), a cluster that cost its members more than they paid before
+    over the last complete fiscal year (1 query), and last month's returns still missing
+    after the 10th of the providers whose scorecards the user reads (2 queries)."""
+    if not user.has_perm("servicelevels.view_overview"):
+        return []
+    needs = []
+    overview = reverse("servicelevels:overview")
+    for row in self_preference(as_of=today):
+        if row["flagged"]:
+            needs.append(
+                Need(
+                    kind="flag",
+                    title=f"{row['cluster']} may favour its host department "
+                    f"{row['host_department']}",
+                    url=f"{overview}?sort=-self_preference",
+                    detail=f"{row['host_department']} met {_percent(row['host_rate'])} of "
+                    f"its standards, the other members {_percent(row['others_rate'])}, "
+                    f"{_month(row['from_period'])} to "
+                    f"{_month(row['to_period'])}",
+                )
+            )
+    fiscal_year = last_complete_fiscal_year(today)
+    for row in benefits(fiscal_year=fiscal_year, today=today)["clusters"]:
+        if row["flagged"]:
+            needs.append(
+                Need(
+                    kind="flag",
+                    title=f"{row['cluster']} cost its members more than before, {fiscal_year}",
+                    url=f"{overview}?sort=benefit",
+                    detail=f"A benefit of {row['benefit']} against what its members "
+                    "paid before they joined",
+                )
+            )
+    needs += _late_returns(user, today=today)
+    return needs
+
+
+def _percent(rate: Decimal | None) -> str:
+    return "no" if rate is None else f"{rate:.1f}%"
+
+
+def _late_returns(user, *, today: datetime.date) -> list[Need]:
+    this_month = month_start(today)
+    due = this_month.replace(day=RETURN_DAY)
+    # Asked on every day, not only after the 10th, so the page's queries do not depend on
+    # the date; nothing is missing before the due day (the scorecard's `missing`).
+    providers = {
+        provider.pk: provider
+        for provider in Provider.objects.visible_to(user).order_by("code")
+        if user.has_perm("servicelevels.view_scorecard", provider)
+    }
+    if not providers:
+        return []
+    last_month = previous_month(this_month)
+    rows = provider_scorecard(provider_id=None, start=last_month, end=this_month, today=today)
+    needs = []
+    for row in rows:
+        provider = providers.get(row["provider_id"])
+        if provider is None or row["missing"] <= 0:
+            continue
+        needs.append(
+            Need(
+                kind="flag",
+                title=f"{row['cluster']}: {row['missing']} of {row['expected']} returns for "
+                f"{_month(last_month)} are late",
+                url=reverse("servicelevels:scorecard", args=[provider.code]),
+                detail=f"{provider.name}'s returns were due on {_long(due)}",
+                due=due,
+            )
+        )
+    return needs
 
 
 # Administrators' ------------------------------------------------------------------------
@@ -333,11 +488,143 @@ def _chargeback(user, *, today: datetime.date) -> list[Need]:
     return [
         Need(
             kind="chargeback",
-            title=f"Charge {format_period(last_month)} to the members",
+            title=f"Charge {_month(last_month)} to the members",
             url=reverse("budgets:chargeback"),
             detail=detail,
         )
     ]
+
+
+def chargeback_done(user, *, today: datetime.date) -> list[Need]:
+    """The month just ended once it is charged, for those who may run the chargeback: the
+    run that did it (1 query)."""
+    if not user.has_perm("budgets.add_chargebackrun"):
+        return []
+    last_month = previous_month(month_start(today))
+    run = (
+        ChargebackRun.objects.visible_to(user)
+        .filter(period=last_month, status=RunStatus.DONE)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if run is None:
+        return []
+    finished = run.finished_at
+    return [
+        Need(
+            kind="charged",
+            title=f"{_month(last_month)} is charged to the members",
+            url=reverse("budgets:chargeback-run", args=[run.pk]),
+            detail=f"Run {run.pk} finished on {_long(timezone.localdate(finished))}"
+            if finished
+            else f"Run {run.pk}",
+            due=finished,
+        )
+    ]
+
+
+# A job waiting this long for the workers is stuck: the dispatcher hands work over every
+# minute, and a try that fails waits at most an hour (sharedsvc.outbox).
+STUCK_AFTER = datetime.timedelta(minutes=15)
+
+
+def _background_work(user, *, now: datetime.datetime) -> list[Need]:
+    """Background jobs failed or stuck, and notification emails not sent, for those who
+    read the outbox in the admin (1 query)."""
+    if not user.has_perm("sharedsvc.use_admin"):
+        return []
+    waiting = Q(status=OutboxStatus.FAILED) | Q(
+        status=OutboxStatus.PENDING, created_at__lt=now - STUCK_AFTER
+    )
+    counts = OutboxItem.objects.filter(waiting).aggregate(
+        jobs=Count("pk", filter=~Q(task=EMAIL_TASK)),
+        jobs_failed=Count("pk", filter=~Q(task=EMAIL_TASK) & Q(status=OutboxStatus.FAILED)),
+        emails=Count("pk", filter=Q(task=EMAIL_TASK)),
+        emails_failed=Count("pk", filter=Q(task=EMAIL_TASK) & Q(status=OutboxStatus.FAILED)),
+    )
+    outbox = reverse("admin:sharedsvc_outboxitem_changelist")
+    minutes = int(STUCK_AFTER.total_seconds() // 60)
+    needs = []
+    for key, what, task_filter in (
+        ("jobs", "background job", ""),
+        ("emails", "notification email", f"&task={EMAIL_TASK}"),
+    ):
+        count, failed = counts[key], counts[f"{key}_failed"]
+        if not count:
+            continue
+        status = "failed" if failed else "pending"
+        needs.append(
+            Need(
+                kind="background",
+                title=f"{count} {what}{'' if count == 1 else 's'} "
+                f"{'not done' if key == 'jobs' else 'not delivered'}",
+                url=f"{outbox}?status__exact={status}{task_filter}",
+                detail=f"{failed} failed after their last try, {count - failed} waiting "
+                f"for over {minutes} minutes",
+            )
+        )
+    return needs
+
+
+def _users_without_a_role(user) -> list[Need]:
+    """People who signed in and wait for a role, for those who give roles (1 query)."""
+    if not user.has_perm("sharedsvc.manage_users"):
+        return []
+    count = User.objects.filter(is_active=True, role=Role.UNASSIGNED).count()
+    if not count:
+        return []
+    return [
+        Need(
+            kind="user",
+            title=f"{count} {'person waits' if count == 1 else 'people wait'} for a role",
+            url=f"{reverse('admin:sharedsvc_user_changelist')}"
+            f"?role__exact={Role.UNASSIGNED}&is_active__exact=1",
+            detail="They signed in and can use nothing until you give them one",
+        )
+    ]
+
+
+# What happened: not to act on, so not counted --------------------------------------------
+
+
+def previous_sign_in(user, signed_in_at: datetime.datetime | None) -> datetime.datetime | None:
+    """When the user signed in before this session (None for a first sign-in; 1 query,
+    on the sign-in log's username index)."""
+    events = SignInEvent.objects.filter(username=user.get_username(), kind=SignInKind.SIGNED_IN)
+    if signed_in_at is not None:
+        events = events.filter(at__lt=signed_in_at)
+    return events.order_by("-at").values_list("at", flat=True).first()
+
+
+def decisions_since(user, *, since: datetime.datetime) -> list[Need]:
+    """The board's decisions since `since`, newest first, those the user may read
+    (1 query)."""
+    cases = (
+        Case.objects.visible_to(user)
+        .exclude(status=CaseStatus.OPEN)
+        .filter(decided_at__gte=since)
+        .select_related(*subject_related())
+        .order_by("-decided_at", "-pk")
+    )
+    return [
+        Need(
+            kind="decided",
+            title=f"Case {case.pk}: {capfirst(subject_of(case).title(case))}",
+            url=reverse("governance:case", args=[case.pk]),
+            detail=f"{case.get_status_display()} on {_long(timezone.localdate(case.decided_at))}",
+            due=case.decided_at,
+        )
+        for case in cases
+    ]
+
+
+def decisions_from(
+    *, previous: datetime.datetime | None, today: datetime.date
+) -> datetime.datetime:
+    """Since when a home page tells of decisions: the user's previous sign-in, or the
+    start of this month if that is earlier (a daily reader still sees the month's)."""
+    month = timezone.make_aware(datetime.datetime.combine(month_start(today), datetime.time.min))
+    return min(previous, month) if previous is not None else month
 
 
 # All of them ----------------------------------------------------------------------------
@@ -368,11 +655,119 @@ def needs_of(
     if department is not None:
         needs += _budget_lines(user, department, today=today)
         needs += _exit_requests(user, department, today=today)
+        needs += _commitments(user, department, today=today)
     if provider is not None:
         needs += _returns_due(user, provider, today=today)
         needs += _cost_pools_missing(user, provider, today=today)
     if department is not None or provider is not None:
         needs += _departures(user, department, provider, today=today)
         needs += _breaches(user, department, provider, today=today)
+    needs += _flags(user, today=today)
     needs += _chargeback(user, today=today)
+    needs += _background_work(user, now=now)
+    needs += _users_without_a_role(user)
     return sorted(needs, key=_sort_key)
+
+
+# The home page and the header ------------------------------------------------------------
+
+# The home page's sections, in the order it shows them: (kind, heading).
+SECTIONS = [
+    ("vote", "Cases waiting for your vote"),
+    ("returns_due", "Service-level returns"),
+    ("cost_pool", "Cost pools"),
+    ("budget_line", "Budget lines"),
+    ("commitment", "Programme commitments"),
+    ("exit_request", "Your notices to leave"),
+    ("departure", "Departures from your clusters"),
+    ("breach", "Persistent breaches"),
+    ("flag", "Flags to look into"),
+    ("chargeback", "The chargeback"),
+    ("background", "Background work"),
+    ("user", "People without a role"),
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str
+    heading: str
+    needs: list[Need]
+
+
+@dataclass(frozen=True)
+class Home:
+    """What the home page tells the user: what needs them, by section, and what happened
+    since `since` (the board's decisions, the chargeback done), which needs nothing."""
+
+    needs: list[Need]
+    sections: list[Section]
+    since: datetime.datetime
+    happened: list[Need]
+
+    @property
+    def since_label(self) -> str:
+        """'1 December 2026', or '5 December 2026 at 2:03pm' for a time in the day."""
+        since = timezone.localtime(self.since)
+        day = _long(since.date())
+        if since.time() == datetime.time.min:
+            return day
+        hour = since.hour % 12 or 12
+        return f"{day} at {hour}:{since:%M}{'am' if since.hour < 12 else 'pm'}"
+
+
+def home_of(
+    user,
+    *,
+    signed_in_at: datetime.datetime | None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Home:
+    """The home page of `user`, who signed in at `signed_in_at` (what happened is told
+    since the sign-in before that one, and at least since the month began)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    needs = needs_of(user, today=today, now=now)
+    sections = [
+        Section(kind, heading, [n for n in needs if n.kind == kind]) for kind, heading in SECTIONS
+    ]
+    since = decisions_from(previous=previous_sign_in(user, signed_in_at), today=today)
+    happened = chargeback_done(user, today=today) + decisions_since(user, since=since)
+    return Home(
+        needs=needs,
+        sections=[section for section in sections if section.needs],
+        since=since,
+        happened=happened,
+    )
+
+
+# The header's count is kept in the session for a minute (a page does not ask every
+# question of the home page again); the home page always counts afresh, and a change the
+# user makes (any POST) forgets it, so acting on an item takes it off the count at once.
+COUNT_KEY = "needs_count"
+COUNT_FRESH_FOR = datetime.timedelta(minutes=1)
+
+
+def needs_count(request, *, now: datetime.datetime | None = None) -> int:
+    """How many things need the signed-in user: the session's count while it is fresh,
+    else counted now (`needs_of`) and kept."""
+    now = now or timezone.now()
+    kept = request.session.get(COUNT_KEY)
+    if isinstance(kept, dict):
+        try:
+            at = datetime.datetime.fromisoformat(kept["at"])
+            if datetime.timedelta(0) <= now - at < COUNT_FRESH_FOR:
+                return int(kept["count"])
+        except (KeyError, TypeError, ValueError):
+            pass
+    count = len(needs_of(request.user, now=now))
+    needs_count_keep(request, count, now=now)
+    return count
+
+
+def needs_count_keep(request, count: int, *, now: datetime.datetime) -> None:
+    request.session[COUNT_KEY] = {"count": count, "at": now.isoformat()}
+
+
+def needs_count_forget(request) -> None:
+    request.session.pop(COUNT_KEY, None)

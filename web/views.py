@@ -17,6 +17,8 @@ from servicelevels.forms import InHouseEstimateForm
 from servicelevels.rules import make_or_buy_seen_by
 from servicelevels.selectors import make_or_buy, viable_alternative_counts
 from sharedsvc.models import User
+from sharedsvc.sessions import signed_in_at
+from web.needs import home_of, needs_count_keep
 from web.selectors import cluster_departures, department_memberships
 
 # The messages a page shows instead of rows the user may not see.
@@ -31,13 +33,19 @@ CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.LEAVING)
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """What needs the user now, each item a link to act on it, and what happened since
+    they last signed in (`web.needs`); then where to find the rest."""
     user = cast(User, request.user)  # signed in: login_required
+    now = timezone.now()
+    page = home_of(user, signed_in_at=signed_in_at(request.session), now=now)
+    needs_count_keep(request, len(page.needs), now=now)
     # A user's department and provider are set only for the roles that act for one (the
     # database checks it), so they say what the user acts for without asking the role.
     return render(
         request,
         "sharedsvc/home.html",
         {
+            "home": page,
             "department": user.department,
             "provider": user.provider,
             "provider_clusters": list(selectors.provider_clusters(user=user)),

@@ -14,14 +14,33 @@ from django.utils import timezone
 from budgets.services import budget_line_create, chargeback_run, cost_pool_create
 from clusters.models import Standard
 from defection.models import Destination, Reason
-from defection.services import exit_request_submit
-from governance.models import Case
+from defection.services import exit_request_submit, exit_request_withdraw
+from governance.models import Case, CaseStatus
 from governance.services import vote_cast
+from initiatives.models import Answer, Commitment
+from initiatives.services import commitment_answer, programme_propose
+from notifications.services import EMAIL_TASK
 from servicelevels.services import measurement_submit
-from sharedsvc.periods import fiscal_year_of, month_start, previous_month
-from tests.factories import DepartmentFactory, MembershipFactory
+from sharedsvc.models import OutboxItem, OutboxStatus, SignInEvent, SignInKind
+from sharedsvc.periods import (
+    fiscal_year_bounds,
+    fiscal_year_of,
+    last_complete_fiscal_year,
+    month_start,
+    previous_month,
+)
+from sharedsvc.roles import Role
+from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tests.personas import World
-from web.needs import Need, needs_of
+from web.needs import (
+    STUCK_AFTER,
+    Need,
+    chargeback_done,
+    decisions_from,
+    decisions_since,
+    needs_of,
+    previous_sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +333,216 @@ def test_the_same_queries_at_two_sizes(world, persona):
     assert small == large
     if persona == "outsider":
         assert small == 0
+
+
+# Programme commitments ----------------------------------------------------------------------
+
+
+def _programme(w: World, *, target_on: datetime.date):
+    return programme_propose(
+        actor=w.administrator,
+        code="DESK",
+        name="Desktop IT everywhere",
+        service=w.it,
+        sponsor=w.deputy_minister,
+        goal="Every ministry on one desktop service.",
+        target_on=target_on,
+        departments=[w.env],
+    )
+
+
+def test_a_department_is_asked_to_answer_a_programme_then_reminded_of_its_date(world):
+    day = today()
+    programme = _programme(world, target_on=day + datetime.timedelta(days=200))
+    [ask] = needs(world.other_manager, "commitment", today=day)
+    assert ask.url == "/programmes/DESK/answers/ENV/"
+    assert ask.title.startswith("Answer the Desktop IT everywhere programme: will ENV join by")
+    assert ask.due == programme.target_on
+    # Committed to a date more than 90 days off: nothing to do yet.
+    join_by = day + datetime.timedelta(days=120)
+    commitment_answer(
+        actor=world.other_manager,
+        commitment=programme.commitments.get(),
+        answer=Answer.COMMITTED,
+        join_by=join_by,
+    )
+    assert needs(world.other_manager, "commitment", today=day) == []
+    # Within 90 days of it: a reminder, with a link to the programme.
+    soon = join_by - datetime.timedelta(days=30)
+    [due] = needs(world.other_manager, "commitment", today=soon)
+    assert due.url == "/programmes/DESK/"
+    assert due.due == join_by
+    assert due.detail == f"Due on {join_by.day} {join_by:%B %Y}"
+    # Past it without having joined: late.
+    [late] = needs(world.other_manager, "commitment", today=join_by + datetime.timedelta(days=1))
+    assert late.title.endswith(": it is late")
+    # Joined: nothing more.
+    MembershipFactory(department=world.env, cluster=world.it_tech, joined_on=join_by)
+    assert (
+        needs(world.other_manager, "commitment", today=join_by + datetime.timedelta(days=1)) == []
+    )
+    assert Commitment.objects.get(programme=programme).answer == Answer.COMMITTED
+
+
+@pytest.mark.parametrize(
+    "persona", ["manager", "analyst", "administrator", "provider_manager", "outsider"]
+)
+def test_no_one_else_is_asked_for_another_departments_answer(world, persona):
+    _programme(world, target_on=today() + datetime.timedelta(days=200))
+    assert needs(getattr(world, persona), "commitment") == []
+
+
+# Analysts' flags ----------------------------------------------------------------------------
+
+
+def _self_preferring(w: World) -> None:
+    """TECH runs PAY-TECH and is a member of it: SOC joins it, and over the last six months
+    TECH's returns met the standard and SOC's missed it."""
+    soc = DepartmentFactory(code="SOC", is_main=False)
+    MembershipFactory(department=soc, cluster=w.pay_tech, joined_on=datetime.date(2025, 4, 1))
+    standard = Standard.objects.get(service=w.payroll)
+    month = last_month()
+    for _ in range(6):
+        for department, value in ((w.tech, Decimal("100")), (soc, Decimal("90"))):
+            measurement_submit(
+                actor=w.other_provider_manager,
+                standard=standard,
+                cluster=w.pay_tech,
+                department=department,
+                period=month,
+                value=value,
+            )
+        month = previous_month(month)
+
+
+def _costlier_than_before(w: World) -> str:
+    """PAY-PSOA charged its members far more in a month of the last complete fiscal year
+    than they paid a year before they joined: a negative benefit. The fiscal year."""
+    year = last_complete_fiscal_year(today())
+    month = fiscal_year_bounds(year)[0]
+    cost_pool_create(
+        actor=w.provider_manager, cluster=w.pay_psoa, period=month, amount=Decimal("1000000.00")
+    )
+    chargeback_run(actor=w.administrator, period=month)
+    return year
+
+
+def test_readers_of_the_overview_are_told_of_its_flags(world):
+    _self_preferring(world)
+    year = _costlier_than_before(world)
+    for user in (world.analyst, world.administrator):
+        flags = {n.title: n for n in needs(user, "flag")}
+        preference = flags["PAY-TECH may favour its host department TECH"]
+        assert preference.url == "/overview/?sort=-self_preference"
+        assert preference.detail.startswith(
+            "TECH met 100.0% of its standards, the other members 0.0%"
+        )
+        cost = flags[f"PAY-PSOA cost its members more than before, {year}"]
+        assert cost.url == "/overview/?sort=benefit"
+        assert cost.detail.startswith("A benefit of -")
+        assert len(flags) == 2
+    for persona in ("manager", "deputy_minister", "provider_manager", "other_provider_manager"):
+        assert needs(getattr(world, persona), "flag") == []
+
+
+def test_late_returns_are_flagged_after_the_10th_to_readers_of_every_scorecard(world):
+    month = month_start(today())
+    before, after = month.replace(day=10), month.replace(day=11)
+    assert needs(world.analyst, "flag", today=before) == []
+    late = needs(world.analyst, "flag", today=after)
+    assert {(n.title.split(":")[0], n.url) for n in late} == {
+        ("PAY-PSOA", "/providers/PSOA/scorecard/"),
+        ("IT-TECH", "/providers/TECHSVC/scorecard/"),
+        ("PAY-TECH", "/providers/TECHSVC/scorecard/"),
+    }
+    assert all(n.due == before for n in late)
+    # The provider's own people are asked for the returns instead (returns_due).
+    assert needs(world.provider_manager, "flag", today=after) == []
+    [own] = needs(world.provider_manager, "returns_due", today=after)
+    assert "are late" in own.title
+
+
+# Administrators': background work and people ------------------------------------------------
+
+
+def test_failed_and_stuck_background_work_goes_to_administrators(world):
+    now = timezone.now()
+    old = now - STUCK_AFTER - datetime.timedelta(seconds=1)
+    OutboxItem.objects.create(key="a", task="budgets.tasks.run", status=OutboxStatus.FAILED)
+    OutboxItem.objects.create(key="b", task="budgets.tasks.run", created_at=old)
+    OutboxItem.objects.create(key="c", task="budgets.tasks.run", created_at=now)  # not yet
+    OutboxItem.objects.create(key="d", task=EMAIL_TASK, created_at=old)
+    OutboxItem.objects.create(key="e", task="x", status=OutboxStatus.SENT, created_at=old)
+    jobs, emails = needs(world.administrator, "background", now=now)
+    assert jobs.title == "2 background jobs not done"
+    assert jobs.detail == "1 failed after their last try, 1 waiting for over 15 minutes"
+    assert jobs.url == "/admin/sharedsvc/outboxitem/?status__exact=failed"
+    assert emails.title == "1 notification email not delivered"
+    assert emails.url == f"/admin/sharedsvc/outboxitem/?status__exact=pending&task={EMAIL_TASK}"
+    for persona in ("analyst", "manager", "provider_manager", "deputy_minister"):
+        assert needs(getattr(world, persona), "background", now=now) == []
+    OutboxItem.objects.filter(key__in=["a", "b", "d"]).update(status=OutboxStatus.SENT)
+    assert needs(world.administrator, "background", now=now) == []
+
+
+def test_people_without_a_role_go_to_those_who_give_roles(world):
+    assert needs(world.administrator, "user") == []
+    UserFactory(username="new.person", role=Role.UNASSIGNED, department=None, provider=None)
+    UserFactory(username="gone", role=Role.UNASSIGNED, department=None, is_active=False)
+    [need] = needs(world.administrator, "user")
+    assert need.title == "1 person waits for a role"
+    assert need.url == "/admin/sharedsvc/user/?role__exact=unassigned&is_active__exact=1"
+    for persona in ("analyst", "manager", "provider_manager", "deputy_minister"):
+        assert needs(getattr(world, persona), "user") == []
+
+
+# What happened ------------------------------------------------------------------------------
+
+
+def test_decisions_are_told_since_the_sign_in_before_this_one(world):
+    user = world.deputy_minister
+    first = timezone.now() - datetime.timedelta(days=3)
+    SignInEvent.objects.create(
+        kind=SignInKind.SIGNED_IN, username=user.username, user=user, at=first
+    )
+    SignInEvent.objects.create(kind=SignInKind.FAILED, username=user.username, at=first)
+    this_session = first + datetime.timedelta(days=2)
+    SignInEvent.objects.create(
+        kind=SignInKind.SIGNED_IN, username=user.username, user=user, at=this_session
+    )
+    assert previous_sign_in(user, this_session) == first
+    assert previous_sign_in(user, first) is None
+    # The earlier of the previous sign-in and the month's start.
+    month = timezone.make_aware(datetime.datetime.combine(month_start(today()), datetime.time.min))
+    assert decisions_from(previous=first, today=today()) == min(first, month)
+    assert decisions_from(previous=None, today=today()) == month
+
+
+def test_a_decision_is_told_to_those_who_see_its_case(world):
+    case = env_case(world)
+    since = timezone.now()
+    assert decisions_since(world.deputy_minister, since=since) == []
+    exit_request_withdraw(actor=world.other_manager, exit_request=case.exit_request)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITHDRAWN
+    for persona in ("deputy_minister", "analyst", "other_manager", "manager"):
+        [told] = decisions_since(getattr(world, persona), since=since)
+        assert told.url == f"/cases/{case.pk}/"
+        assert told.title.startswith(f"Case {case.pk}: ENV asks to leave PAY-PSOA")
+        assert told.detail.startswith("Withdrawn on ")
+    assert decisions_since(world.outsider, since=since) == []
+    assert (
+        decisions_since(
+            world.deputy_minister, since=case.decided_at + datetime.timedelta(seconds=1)
+        )
+        == []
+    )
+
+
+def test_the_chargeback_done_is_told_to_those_who_run_it(world):
+    assert chargeback_done(world.administrator, today=today()) == []
+    run = chargeback_run(actor=world.administrator, period=last_month())
+    [done] = chargeback_done(world.administrator, today=today())
+    assert done.url == f"/chargeback/runs/{run.pk}/"
+    assert done.title == f"{last_month():%B %Y} is charged to the members"
+    assert chargeback_done(world.analyst, today=today()) == []
