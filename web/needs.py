@@ -89,6 +89,11 @@ def _sort_key(need: Need) -> tuple[int, datetime.datetime]:
 # The board -------------------------------------------------------------------------------
 
 
+def _case(case: Case) -> str:
+    """'12: ENV asks to leave PAY-PSOA'."""
+    return f"{case.pk}: {capfirst(subject_of(case).title(case))}"
+
+
 def _cases_waiting_for_my_vote(user, *, today: datetime.date, now: datetime.datetime) -> list[Need]:
     """Open cases the user may read on which a seat they hold today is eligible and has
     not voted, still open for votes (1 query; the seats held are a subquery)."""
@@ -106,7 +111,7 @@ def _cases_waiting_for_my_vote(user, *, today: datetime.date, now: datetime.date
     return [
         Need(
             kind="vote",
-            title=f"Vote on case {case.pk}: {capfirst(subject_of(case).title(case))}",
+            title=f"Vote on case {_case(case)}",
             url=reverse("governance:case", args=[case.pk]),
             detail=time_left(case.closes_at, now),
             due=case.closes_at,
@@ -609,7 +614,7 @@ def decisions_since(user, *, since: datetime.datetime) -> list[Need]:
     return [
         Need(
             kind="decided",
-            title=f"Case {case.pk}: {capfirst(subject_of(case).title(case))}",
+            title=f"Case {_case(case)}",
             url=reverse("governance:case", args=[case.pk]),
             detail=f"{case.get_status_display()} on {_long(timezone.localdate(case.decided_at))}",
             due=case.decided_at,
