@@ -92,11 +92,16 @@ def copy_out(queryset: QuerySet, *, using: str | None = None) -> Iterator[bytes]
 
     Call it inside the transaction the rows are read in; the query is logged with the
     connection's others (a query-count test sees it)."""
-    connection = connections[using or queryset.db]
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
         return  # a condition that no row can meet (`pk__in=[]`): no query, no rows
+    yield from copy_out_sql(sql, params, using=using or queryset.db)
+
+
+def copy_out_sql(sql: str, params: Any, *, using: str) -> Iterator[bytes]:
+    """`copy_out` of a query written as SQL (one text column per row, never null)."""
+    connection = connections[using]
     connection.ensure_connection()
     raw = connection.connection
     with raw.cursor() as cursor:
