@@ -757,21 +757,32 @@ def needs_count(request, *, now: datetime.datetime | None = None) -> int:
     """How many things need the signed-in user: the session's count while it is fresh,
     else counted now (`needs_of`) and kept."""
     now = now or timezone.now()
-    kept = request.session.get(COUNT_KEY)
-    if isinstance(kept, dict):
-        try:
-            at = datetime.datetime.fromisoformat(kept["at"])
-            if datetime.timedelta(0) <= now - at < COUNT_FRESH_FOR:
-                return int(kept["count"])
-        except (KeyError, TypeError, ValueError):
-            pass
+    kept = _fresh(request.session.get(COUNT_KEY), now)
+    if kept is not None:
+        return kept
     count = len(needs_of(request.user, now=now))
     needs_count_keep(request, count, now=now)
     return count
 
 
 def needs_count_keep(request, count: int, *, now: datetime.datetime) -> None:
+    """Keep the count the home page made; unless the session holds the same one, fresh
+    (no session write for a page that changes nothing)."""
+    if _fresh(request.session.get(COUNT_KEY), now) == count:
+        return
     request.session[COUNT_KEY] = {"count": count, "at": now.isoformat()}
+
+
+def _fresh(kept: Any, now: datetime.datetime) -> int | None:
+    """The kept count while under a minute old, else None."""
+    if not isinstance(kept, dict):
+        return None
+    try:
+        at = datetime.datetime.fromisoformat(kept["at"])
+        count = int(kept["count"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return count if datetime.timedelta(0) <= now - at < COUNT_FRESH_FOR else None
 
 
 def needs_count_forget(request) -> None:

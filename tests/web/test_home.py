@@ -8,16 +8,18 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from defection.services import exit_request_withdraw
 from governance.models import Vote
 from sharedsvc.context_processors import navigation
-from tests.pages import count_queries, html, text
+from tests.pages import SAVEPOINT_STATEMENTS, count_queries, html, text
 from tests.personas import World
 from tests.web.test_needs import _breaching_returns, env_case, other_cases
-from web.needs import COUNT_KEY, needs_of
+from web.needs import COUNT_FRESH_FOR, COUNT_KEY, needs_of
 
 pytestmark = pytest.mark.django_db
 
@@ -154,18 +156,30 @@ def test_acting_on_an_item_takes_it_off_the_count_at_once(world):
     assert (header_count(client.get("/clusters/")) or 0) == len(after)
 
 
+def queries_of(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    # A session's write in the test's transaction is wrapped in a savepoint.
+    return sum(not q["sql"].startswith(SAVEPOINT_STATEMENTS) for q in ctx.captured_queries)
+
+
 def test_a_cold_header_asks_what_the_home_page_asks_once(world):
     """A page whose session holds no fresh count runs the needs' queries and keeps the
-    count; the next page runs none of them."""
+    count; the next page runs none of them, and the home page does not write it again."""
     env_case(world)
     _breaching_returns(world)
-    cold = count_queries(signed_in(world.manager), "/clusters/PAY-PSOA/")
+    cold = queries_of(signed_in(world.manager), "/clusters/PAY-PSOA/")
     client = signed_in(world.manager)
     client.get("/")
-    warm = count_queries(client, "/clusters/PAY-PSOA/")
+    warm = queries_of(client, "/clusters/PAY-PSOA/")
     # The department, cases, budget lines, exit requests, commitments, departures and
     # breaches (web.needs), and the session's write of the count.
     assert cold - warm == 8
+    assert client.session[COUNT_KEY]["count"] == len(needs_of(world.manager))
+    home = queries_of(client, "/")
+    with time_machine.travel(timezone.now() + COUNT_FRESH_FOR, tick=False):
+        # A minute on, the home page writes the count it made again (and the activity).
+        assert queries_of(client, "/") > home
 
 
 @pytest.mark.parametrize(
