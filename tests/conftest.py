@@ -7,10 +7,11 @@ from django.conf import settings
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests import clock
+from tests import clock, shared
 from tests.clock import ENV as TEST_TODAY
 from tests.clock import suite_start
-from tests.personas import World, build_world
+from tests.personas import build_world
+from tests.shared import shared_fixture
 
 # Tests create many users: a fast hasher (the real one is tested by signing in).
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -36,9 +37,29 @@ def pytest_report_header(config):
     return f"clock: starts on {suite_start(today).isoformat()} ({TEST_TODAY})" if today else None
 
 
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture of the test: roll back the shared layers it does not run in.
+    shared.before(item)
+
+
+@pytest.fixture(scope="session")
+def _shared_layers(django_db_setup, django_db_blocker):
+    yield django_db_blocker
+    shared.finish()
+
+
+@pytest.fixture(autouse=True)
+def _shared(request):
+    """Builds the shared layers the test runs in (tests/shared.py), before its `db`."""
+    if shared.wanted(request.node):
+        shared.enter(request, request.getfixturevalue("_shared_layers"))
+    yield
+    request.node.__dict__.pop("_shared_values", None)
+
+
+# The world: built once for the tests that use it one after another, each in a savepoint.
+world = shared_fixture(name="world")(build_world)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from tests.factories import (
 )
 from tests.pages import count_queries
 from tests.personas import World
+from tests.shared import shared_fixture
 
 API = "/api/v1"
 D = datetime.date
@@ -147,7 +148,7 @@ def make_pool(world: World, cluster, amount: str, period=APRIL) -> CostPool:
     )
 
 
-@pytest.fixture
+@shared_fixture("world")
 def money(world) -> Money:
     lcs_pay = make_line(world, world.lcs, world.payroll, "420.00")
     lcs_it = make_line(world, world.lcs, world.it, "90.00")

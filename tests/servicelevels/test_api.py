@@ -49,6 +49,7 @@ from tests.factories import (
 )
 from tests.pages import count_queries
 from tests.personas import World
+from tests.shared import shared_fixture
 
 API = "/api/v1"
 NUL = "\x00"
@@ -147,7 +148,7 @@ def _submit(world, standard, cluster, department, period, value) -> Measurement:
     )
 
 
-@pytest.fixture
+@shared_fixture("world")
 def levels(world) -> Levels:
     on_time = world.payroll.standards.get()
     tickets = world.it.standards.get()
