@@ -5,10 +5,9 @@ count on the next page instead of a minute later (`web.needs`)."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import SAFE_METHODS
 
 from web.needs import needs_count_forget
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class NeedsCountMiddleware:
