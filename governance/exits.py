@@ -48,6 +48,7 @@ class ExitSubject:
         "exit_request__to_cluster__provider",
         "exit_request__to_provider",
     )
+    title_related: tuple[str, ...] = ("exit_request__department", "exit_request__from_cluster")
 
     def parties(self, case: Case) -> dict[int, list[str]]:
         return exit_parties(_request(case))

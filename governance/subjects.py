@@ -17,7 +17,10 @@ per kind, and nowhere else:
 
 A subject may also name, in an optional attribute `related`, the `select_related` paths
 from `Case` that its `title` and `page_context` read: the case pages and the case list
-fetch them with the cases, so naming a case costs no query per case.
+fetch them with the cases, so naming a case costs no query per case. It may name, in
+`title_related`, the fewer paths that `title` alone reads, for lists that show only
+titles (the home page's): a join of every subject's every path costs PostgreSQL more to
+plan than to run.
 
 The exit subject is the governance app's own. An app above it that brings the board
 another kind of question registers that kind's subject when Django starts
@@ -82,6 +85,7 @@ class Subject(Protocol):
 
 _subjects: dict[str, Subject] = {}
 _related: dict[str, tuple[str, ...]] = {}
+_title_related: dict[str, tuple[str, ...]] = {}
 
 
 def register_subject(subject: Subject) -> None:
@@ -89,11 +93,17 @@ def register_subject(subject: Subject) -> None:
     _subjects[subject.kind] = subject
     # Optional, so that a subject without it still registers (its pages query per case).
     _related[subject.kind] = tuple(getattr(subject, "related", ()))
+    _title_related[subject.kind] = tuple(getattr(subject, "title_related", _related[subject.kind]))
 
 
 def subject_related() -> list[str]:
     """Every registered subject's `select_related` paths from `Case`."""
     return sorted({path for paths in _related.values() for path in paths})
+
+
+def subject_title_related() -> list[str]:
+    """Every registered subject's `select_related` paths from `Case` for its `title`."""
+    return sorted({path for paths in _title_related.values() for path in paths})
 
 
 def subject_of(case: Case) -> Subject:

@@ -45,6 +45,7 @@ class ProgrammeSubject:
         "programme_decision__programme__sponsor",
         "programme_decision__programme__proposed_by",
     )
+    title_related: tuple[str, ...] = ("programme_decision__programme",)
 
     def parties(self, case: Case) -> dict[int, list[str]]:
         return {}

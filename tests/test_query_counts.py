@@ -216,19 +216,21 @@ PAGES = [
     # decisions since (the count, the same as the session's, is not written again)
     ("manager", "/", 13),
     # session, user, unread; the flags (self-preference, benefit, the providers and their
-    # late returns), the sign-in before, the decisions since
-    ("analyst", "/", 10),
-    # The manager's, and the navigation's seats (a case waiting for a vote is one query
-    # of the needs whatever the role)
-    ("deputy_minister", "/", 15),
-    # session, user, the navigation's provider, unread; the needs (the provider, cases,
-    # returns, pools, departures, breaches), the sign-in before, the decisions since, the
+    # late returns), the sign-in before, the decisions since (no seat to wait on a vote:
+    # no query for the cases waiting)
+    ("analyst", "/", 9),
+    # The manager's, and the navigation's seats; the seats held today, then the cases
+    # waiting for them, and the decisions since, each asking first whether the deputy
+    # minister holds their seat (governance.models.CaseQuerySet.visible_to)
+    ("deputy_minister", "/", 18),
+    # session, user, the navigation's provider, unread; the needs (the provider, returns,
+    # pools, departures, breaches), the sign-in before, the decisions since, the
     # provider's clusters
-    ("provider_manager", "/", 13),
-    # session, user, unread; the needs (cases, the flags' four, the chargeback, background
-    # work, people without a role), the sign-in before, the decisions since, the run that
+    ("provider_manager", "/", 12),
+    # session, user, unread; the needs (the flags' four, the chargeback, background work,
+    # people without a role), the sign-in before, the decisions since, the run that
     # charged last month
-    ("administrator", "/", 14),
+    ("administrator", "/", 13),
     ("manager", "/departments/", 5),  # session, user, department, the list, unread
     # session, user, the department, its exit requests, memberships with their benefit,
     # clusters it could move to, their latest costs, make or buy (its rows, the other
@@ -260,7 +262,8 @@ PAGES = [
     ("manager", f"/programmes/{GROWN_PROGRAMME}/answers/LCS/", 5),
     # The programme's board case: session, user, the navigation's department and seats, the
     # case with its programme, its seats, the votes the user may see, the commitments, unread
-    ("deputy_minister", "/cases/{programme_case}/", 9),
+    # (+2: the case and its votes each ask first whether the deputy minister holds a seat)
+    ("deputy_minister", "/cases/{programme_case}/", 11),
     ("analyst", "/cases/{programme_case}/", 7),  # without the navigation's department and seats
     # Pilots. The list: session, user, department, unread, the plans, their clusters
     ("manager", "/pilots/", 6),

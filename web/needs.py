@@ -33,7 +33,7 @@ from clusters.models import Cluster, Department, Membership, Provider, current_m
 from clusters.rules import board_seat_departments
 from defection.models import ExitRequest, ExitStatus
 from governance.models import Case, CaseStatus, Seat, Vote
-from governance.subjects import subject_of, subject_related
+from governance.subjects import subject_of, subject_title_related
 from governance.views import time_left
 from initiatives.models import Commitment, CommitmentQuerySet, Progress
 from notifications.services import EMAIL_TASK
@@ -96,8 +96,11 @@ def _case(case: Case) -> str:
 
 def _cases_waiting_for_my_vote(user, *, today: datetime.date, now: datetime.datetime) -> list[Need]:
     """Open cases the user may read on which a seat they hold today is eligible and has
-    not voted, still open for votes (1 query; the seats held are a subquery)."""
-    seats = board_seat_departments(user, today)
+    not voted, still open for votes (2 queries: the seats held, then the cases; 1 for
+    someone who holds no seat)."""
+    seats = list(board_seat_departments(user, today).values_list("pk", flat=True))
+    if not seats:
+        return []
     waiting = Seat.objects.filter(case_id=OuterRef("pk"), department__in=seats, recused=False)
     voted = Vote.objects.filter(case_id=OuterRef("pk"), department__in=seats)
     cases = (
@@ -105,7 +108,7 @@ def _cases_waiting_for_my_vote(user, *, today: datetime.date, now: datetime.date
         .filter(status=CaseStatus.OPEN, closes_at__gt=now)
         .filter(Exists(waiting))
         .exclude(Exists(voted))
-        .select_related(*subject_related())
+        .select_related(*subject_title_related())
         .order_by("closes_at", "pk")
     )
     return [
@@ -608,7 +611,7 @@ def decisions_since(user, *, since: datetime.datetime) -> list[Need]:
         Case.objects.visible_to(user)
         .exclude(status=CaseStatus.OPEN)
         .filter(decided_at__gte=since)
-        .select_related(*subject_related())
+        .select_related(*subject_title_related())
         .order_by("-decided_at", "-pk")
     )
     return [

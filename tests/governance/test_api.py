@@ -583,14 +583,15 @@ def grow(world, board, n: int) -> None:
         services.vote_cast(actor=board[1], case=request.board_case, choice="abstain")
 
 
-# url -> (persona, pinned count). Session sign-in costs 2 queries (session, user).
+# url -> (persona, pinned count). Session sign-in costs 2 queries (session, user). A deputy
+# minister's every `Case.objects.visible_to` asks first whether they hold their seat (1).
 LISTS = {
-    "/api/v1/cases/": ("board0", 6),  # count, page, seats (with departments), votes
+    "/api/v1/cases/": ("board0", 7),  # seat, count, page, seats (with departments), votes
     "/api/v1/cases/?status=open": ("manager", 6),  # the same, through visible_to
     "/api/v1/cases/?format=csv": ("analyst", 6),  # all cases, seats, votes
-    "/api/v1/votes/": ("board0", 4),  # count, page (department, voter joined)
+    "/api/v1/votes/": ("board0", 5),  # seat, count, page (department, voter joined)
     "/api/v1/votes/?format=csv": ("manager", 4),  # all rows
-    "/api/v1/cases/{case}/votes/": ("board0", 5),  # the case, count, page
+    "/api/v1/cases/{case}/votes/": ("board0", 7),  # seat, the case, seat, count, page
 }
 
 

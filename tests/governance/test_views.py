@@ -541,8 +541,9 @@ def open_cases(world, n: int, prefix: str) -> list[Case]:
 def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, client):
     # session, user, the user's department (navigation), the seats the user holds today
     # (asked twice: by the navigation's "Cases" link and by the page, each through the
-    # gate), the cases with my seat and vote annotated, the header's unread notifications
-    pinned = 7
+    # gate, the second first asked on its own: `Case.objects.visible_to`), the cases with
+    # my seat and vote annotated, the header's unread notifications
+    pinned = 8
     signed_in(client, board[0])
     small = count_queries(client, "/cases/")
     open_cases(world, 4, "QO")
@@ -561,8 +562,9 @@ def test_the_cases_page_runs_the_same_queries_at_two_sizes(world, board, case, c
 def test_the_case_page_runs_the_same_queries_at_two_sizes(world, board, client, persona):
     # session, user, (the voter's department for navigation, and the seats it holds for
     # the navigation's "Cases" link), the case with its request, its seats, the votes the
-    # user may see, the persistent breaches (evidence), the header's unread notifications
-    pinned = {"voter": 9, "analyst": 7}[persona]
+    # user may see, the persistent breaches (evidence), the header's unread notifications;
+    # the voter's seat asked first for the case and for its votes (`Case.objects.visible_to`)
+    pinned = {"voter": 11, "analyst": 7}[persona]
     small_case = decided_case_with_votes(world, [], "QS")
     vote(board[0], small_case, "approve")
     big_board = board_of(12, "QB")

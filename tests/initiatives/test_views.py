@@ -660,8 +660,9 @@ def more_programmes(world, n: int, prefix: str) -> list[Programme]:
 def test_the_case_page_of_a_programme_runs_the_same_queries_at_two_sizes(world, client):
     # session, user, the voter's department (navigation), the seats the user holds (for the
     # navigation's "Cases" link), the case with its programme, its seats, the votes the
-    # user may see, the programme's commitments, the header's unread notifications
-    pinned = 9
+    # user may see, the programme's commitments, the header's unread notifications; the
+    # seat asked first for the case and for its votes (`Case.objects.visible_to`)
+    pinned = 11
     small = propose(world)
     big = propose(world, code="BIG", departments=[world.env, world.fin, world.lcs, world.tech])
     for department in [DepartmentFactory(code=f"QT{i}", is_main=False) for i in range(8)]:

@@ -238,9 +238,10 @@ def test_query_count_does_not_grow_with_the_data(client, world):
     pool; the statement: benefits (one query, and one more for the flags of the last
     complete year when that is another year), the clusters, the pools of both years,
     compliance (this year's and the year before's), the departures (the rows seen and
-    every one counted), the decided cases with their subjects, the programmes and their
+    every one counted), whether the deputy minister holds their seat and the decided
+    cases with their subjects (`Case.objects.visible_to`), the programmes and their
     commitments counted by progress; then the navigation: the user's department, the seat
-    check of "Cases" and the unread notifications. 16 (17) whatever the number of
+    check of "Cases" and the unread notifications. 17 (18) whatever the number of
     clusters, departures, cases and programmes."""
     client.force_login(world.deputy_minister)
     build_statement(world)
@@ -249,7 +250,7 @@ def test_query_count_does_not_grow_with_the_data(client, world):
     csv_small = count_queries(client, f"/statement/{FY}/decisions.csv")
     add_more(world, 4)
     assert len(statement_of(world.analyst)["decisions"]) == 5
-    assert count_queries(client, f"/statement/{FY}/") == small == 16 + flags
+    assert count_queries(client, f"/statement/{FY}/") == small == 17 + flags
     assert count_queries(client, f"/statement/{FY}/decisions.csv") == csv_small
 
 
