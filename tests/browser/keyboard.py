@@ -18,7 +18,7 @@ from playwright.sync_api import FilePayload, Locator, Page
 
 from sharedsvc.models import User
 from tests.browser.conftest import Site
-from tests.signing_in import app_code
+from tests.signing_in import app_code, code_for_secret
 
 # GOV.UK Frontend's $govuk-focus-colour, as getComputedStyle writes it.
 FOCUS_COLOUR = "rgb(255, 221, 0)"
@@ -269,7 +269,8 @@ def follow_error_link(page: Page, message: str, field: Locator) -> None:
 
 def sign_in_by_keyboard(site: Site, user: User, password: str) -> None:
     """Sign in as a person at a keyboard: the username, the password and, for a user with
-    two-factor authentication, the app's code (tests/signing_in.py)."""
+    two-factor authentication, the app's code (tests/signing_in.py), or, for one who must
+    set it up first, the code of the key the page shows."""
     page = site.page
     site.goto("/accounts/login/")
     tab_to(page, page.get_by_role("textbox", name="Username"))
@@ -278,7 +279,17 @@ def sign_in_by_keyboard(site: Site, user: User, password: str) -> None:
     type_text(page, password)
     tab_to(page, page.get_by_role("button", name="Sign in"), limit=1)
     activate_and_load(site)
-    if page.url == site.url("/accounts/login/code/"):
+    if page.url == site.url("/accounts/login/set-up-two-factor/"):
+        # An administrator without two-factor yet sets it up from the key on the page, and
+        # goes on once the recovery codes are shown.
+        secret = page.get_by_test_id("two-factor-secret").inner_text()
+        tab_to(page, page.get_by_role("textbox", name="Code from your authenticator app"))
+        type_text(page, code_for_secret(secret))
+        tab_to(page, page.get_by_role("button", name="Turn on two-factor authentication"))
+        activate_and_load(site)
+        tab_to(page, page.get_by_role("button", name="I have saved them: continue"))
+        activate_and_load(site)
+    elif page.url == site.url("/accounts/login/code/"):
         tab_to(page, page.get_by_role("textbox", name="Code from your authenticator app"))
         type_text(page, app_code(user))
         tab_to(page, page.get_by_role("button", name="Sign in"), limit=1)
