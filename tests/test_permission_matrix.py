@@ -4,7 +4,9 @@ A route of the project without a row fails `test_every_route_has_a_row`, so a ne
 endpoint or page cannot ship without its permissions written down. Rows live beside each
 app's tests (`tests/<app>/matrix_rows.py`). Requests sign in with the session (token auth
 has its own tests); each request runs in a savepoint that is rolled back, so rows do not
-disturb each other.
+disturb each other (nor the personas of a row, who all find the row's objects as they
+were made). Each persona signs in once, in a shared layer above the world
+(`personas_signed_in`), and every request carries that session's cookie.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pkgutil
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 
@@ -22,6 +25,7 @@ import tests
 from tests.matrix import PERSONAS, Row
 from tests.personas import World
 from tests.routes import all_routes
+from tests.shared import shared_fixture
 
 
 def collect_rows() -> list[Row]:
@@ -50,16 +54,37 @@ class _Rollback(Exception):
     pass
 
 
-def _status_as(world: World, persona: str, method: str, row: Row) -> int:
-    user = world.personas()[persona]
+@shared_fixture("world", name="sessions")
+def personas_signed_in(world: World) -> dict[str, str]:
+    """The session key of each signed-in persona, signed in once (a real sign-in: the
+    session, last login and sign-in event rows) for the tests that run one after another.
+    Signing in anew for every persona of every row was ~3,300 sign-ins, a third of the
+    module's time. A session is never changed for the next request: each request runs in a
+    savepoint that is rolled back (a sign-out, a new session key or a touch of the activity
+    time with it), each test in one of its own, and each request gets a new client."""
+    keys = {}
+    for persona, user in world.personas().items():
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            keys[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
+def _client_as(sessions: dict[str, str], persona: str) -> Client:
+    """A new client, signed in as `persona` (with its shared session) unless anonymous."""
     client = Client()
-    if user is not None:
-        client.force_login(user)
+    if persona in sessions:
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[persona]
+    return client
+
+
+def _status_as(sessions: dict[str, str], persona: str, method: str, url: str, body: Any) -> int:
+    client = _client_as(sessions, persona)
     status = 0
     try:
         with transaction.atomic():
-            response = _request(client, method, row.url(world), row.body(world))
-            status = response.status_code
+            status = _request(client, method, url, body).status_code
             raise _Rollback
     except _Rollback:
         pass
@@ -74,9 +99,12 @@ CASES = [(row, method) for row in ROWS for method in row.methods]
     CASES,
     ids=[f"{method} {row.route or '/'} #{i}" for i, (row, method) in enumerate(CASES)],
 )
-def test_permission_matrix(world, row, method):
+def test_permission_matrix(world, sessions, row, method):
+    """The row's objects are made once, in the test's savepoint, and every persona's
+    request finds them as made: each request is rolled back."""
     expected = row.methods[method]
-    actual = {persona: _status_as(world, persona, method, row) for persona in PERSONAS}
+    url, body = row.url(world), row.body(world)
+    actual = {persona: _status_as(sessions, persona, method, url, body) for persona in PERSONAS}
     assert actual == expected
 
 
@@ -87,7 +115,7 @@ def test_every_route_has_a_row():
     assert missing == [], f"routes without a permission-matrix row: {missing}"
 
 
-def test_admin_is_for_administrators(world):
+def test_admin_is_for_administrators(sessions):
     from django.contrib import admin
 
     urls = ["/admin/"] + [
@@ -95,10 +123,7 @@ def test_admin_is_for_administrators(world):
         for model in admin.site._registry
     ]
     for persona in PERSONAS:
-        user = world.personas()[persona]
-        client = Client()
-        if user is not None:
-            client.force_login(user)
+        client = _client_as(sessions, persona)
         for url in urls:
             status = client.get(url).status_code
             expected = 200 if persona == "administrator" else 302

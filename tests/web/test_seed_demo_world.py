@@ -1,8 +1,12 @@
-"""manage.py seed_demo: a believable world, one user per role, every month charged.
+"""manage.py seed_demo: a believable world, one user per role, every month charged; a
+second run duplicates nothing, `--scale` multiplies it; and the demo's published
+statement (its programme of that year is made once).
 
-The demo is built once for this module (it takes seconds) and read by every test here;
-it is rolled back when the module ends. Tests that run the command again are in
-`test_seed_demo.py`.
+The demo is seeded once (it takes seconds; running the command again on it takes a
+fraction of that) for the tests here, which run one after another: a shared layer
+(`demo`, tests/shared.py), each test in a savepoint of its own, so a test that runs the
+command again leaves the demo as it was for the next. The scales the command refuses
+are tested on an empty database in `test_seed_demo.py`.
 """
 
 from __future__ import annotations
@@ -10,11 +14,9 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
-from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from budgets.models import BudgetLine, BudgetState, Charge, ChargebackRun, CostPool, RunStatus
@@ -30,28 +32,23 @@ from clusters.models import (
     Standard,
     StandardKind,
 )
+from initiatives.models import Programme
 from sharedsvc.models import User
-from sharedsvc.periods import fiscal_year_of, next_month, previous_month
+from sharedsvc.periods import fiscal_year_of, last_complete_fiscal_year, next_month, previous_month
 from sharedsvc.roles import Role
-from tests.web.test_seed_demo import seed, sign_in_request
+from tests.shared import shared_fixture
+from tests.web.test_seed_demo import counts, seed, sign_in_request
+from web.statement import TABLES, benefits_statement
 
 
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """The demo, built once, in a transaction rolled back after the module; each test's
-    own `db` transaction nests inside it as a savepoint."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield seed()
-        transaction.set_rollback(True)
+@shared_fixture(name="demo")
+def seeded_demo() -> dict[str, str]:
+    """The demo as the command makes it on an empty database: the printed passwords."""
+    return seed()
 
 
-@pytest.fixture
-def db_in_seeded(seeded, db):
-    return seeded
-
-
-def test_seed_builds_the_world(db_in_seeded):
-    printed = db_in_seeded
+def test_seed_builds_the_world(demo):
+    printed = demo
 
     assert Department.objects.count() >= 12
     assert Department.objects.filter(is_main=True, deputy_minister__isnull=False).count() >= 4
@@ -92,7 +89,7 @@ def test_seed_builds_the_world(db_in_seeded):
     assert admin.is_staff and admin.is_superuser
 
 
-def test_every_write_is_audited_with_the_system_actor(db_in_seeded):
+def test_every_write_is_audited_with_the_system_actor(demo):
 
     system = User.objects.get(username="system")
     events = apps.get_model("clusters", "MembershipEvent").objects.all()
@@ -103,6 +100,55 @@ def test_every_write_is_audited_with_the_system_actor(db_in_seeded):
     deputy_ministers = set(User.objects.filter(role="deputy_minister").values_list("pk", flat=True))
     assert system.pk in actors
     assert actors <= {system.pk} | deputy_ministers
+
+
+# Running it again ---------------------------------------------------------------------
+
+
+def test_second_run_duplicates_nothing_and_resets_passwords(demo):
+    first = demo
+    before = counts()
+
+    second = seed()
+
+    assert counts() == before
+    assert second.keys() == first.keys()
+    for username, password in second.items():
+        assert password != first[username]
+        assert authenticate(sign_in_request(), username=username, password=first[username]) is None
+        assert authenticate(sign_in_request(), username=username, password=password) is not None
+
+
+def test_scale_multiplies_departments_clusters_and_members(demo):
+    one = counts()
+    seed("--scale", "2")
+    two = counts()
+    for model in ("Membership", "Cluster"):
+        assert two[model] == 2 * one[model], model
+    assert two["Department"] == 2 * one["Department"]
+    # The copies have their own pools, lines and charges, and every pool adds up.
+    assert two["CostPool"] == 2 * one["CostPool"]
+    assert two["BudgetLine"] == 2 * one["BudgetLine"]
+    assert two["Charge"] == 2 * one["Charge"]
+    copies = Charge.objects.filter(department__code__endswith="-002")
+    assert copies.count() == one["Charge"]
+    pools = CostPool.objects.annotate(charged=Sum("charges__amount"), n=Count("charges"))
+    assert all(pool.charged == pool.amount for pool in pools)
+    # A copy department is in the copy of its original's clusters only.
+    lcs2 = Department.objects.get(code="LCS-002")
+    assert sorted(lcs2.memberships.values_list("cluster__code", flat=True)) == sorted(
+        f"{code}-002"
+        for code in Department.objects.get(code="LCS").memberships.values_list(
+            "cluster__code", flat=True
+        )
+    )
+    assert not lcs2.is_main  # the board stays the real departments' deputy ministers
+    # The copies are audited too (bulk inserts still fire the triggers).
+    events = apps.get_model("clusters", "MembershipEvent").objects.filter(pgh_label="insert")
+    assert events.count() == two["Membership"]
+    # And scale is idempotent as well.
+    seed("--scale", "2")
+    assert counts() == two
 
 
 # The money side -----------------------------------------------------------------------
@@ -120,7 +166,7 @@ def demo_months() -> list[datetime.date]:
     return found
 
 
-def test_two_years_of_pools_for_every_cluster_with_members(db_in_seeded):
+def test_two_years_of_pools_for_every_cluster_with_members(demo):
     months = demo_months()
     assert len(months) >= 24
     for cluster in Cluster.objects.all():
@@ -141,7 +187,7 @@ def test_two_years_of_pools_for_every_cluster_with_members(db_in_seeded):
     assert all(Decimal("500000") < a < Decimal("2000000") for a in amounts)
 
 
-def test_every_ended_month_is_charged_and_adds_up(db_in_seeded):
+def test_every_ended_month_is_charged_and_adds_up(demo):
     months = demo_months()
     done = set(ChargebackRun.objects.filter(status=RunStatus.DONE).values_list("period", flat=True))
     assert done == set(months)
@@ -153,7 +199,7 @@ def test_every_ended_month_is_charged_and_adds_up(db_in_seeded):
     )
 
 
-def test_budget_lines_for_each_year_some_in_warning_or_overspent(db_in_seeded):
+def test_budget_lines_for_each_year_some_in_warning_or_overspent(demo):
     # Every year with a month charged, and this one (budgeted before anything is charged).
     years = {fiscal_year_of(month) for month in demo_months()} | {
         fiscal_year_of(timezone.localdate())
@@ -172,7 +218,7 @@ def test_budget_lines_for_each_year_some_in_warning_or_overspent(db_in_seeded):
     assert any(line.department.code == "LCS" for line in warning)
 
 
-def test_one_department_has_unfunded_charges(db_in_seeded):
+def test_one_department_has_unfunded_charges(demo):
     unfunded = Charge.objects.filter(budget_line__isnull=True)
     assert unfunded.exists()
     assert set(unfunded.values_list("department__code", "cluster__service__code")) == {
@@ -191,10 +237,27 @@ def test_one_department_has_unfunded_charges(db_in_seeded):
         )
 
 
-def test_money_is_audited_with_the_system_actor(db_in_seeded):
+def test_money_is_audited_with_the_system_actor(demo):
     system = User.objects.get(username="system")
     for name, model in (("CostPoolEvent", CostPool), ("BudgetLineEvent", BudgetLine)):
         events = apps.get_model("budgets", name).objects.filter(pgh_label="insert")
         assert events.count() == model.objects.count()
         assert {e.pgh_context.metadata.get("user") for e in events} == {system.pk}
     assert set(ChargebackRun.objects.values_list("requested_by", flat=True)) == {system.pk}
+
+
+# The statement --------------------------------------------------------------------------
+
+
+def test_the_last_complete_year_has_a_statement_with_every_table(demo):
+    """A published statement for the last complete fiscal year (2025-26 when the demo is
+    seeded in 2026-27), with figures in every table, read as an analyst."""
+    seed()  # idempotent: the year's programme is not made twice
+    assert Programme.objects.filter(code="HRALL").count() == 1
+    year = last_complete_fiscal_year(timezone.localdate())
+    tables = benefits_statement(User.objects.get(username="analyst"), year)["tables"]
+    assert {name for name, rows in tables.items() if not rows} == set(), year
+    assert set(tables) == set(TABLES)
+    (programme,) = [row for row in tables["programmes"] if row["programme"] == "HRALL"]
+    assert (programme["joined"], programme["declined"], programme["pending"]) == (2, 1, 1)
+    assert any(row["kind"] == "programme" for row in tables["decisions"])
