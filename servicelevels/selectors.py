@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -34,6 +34,7 @@ MET_SQL = (
 RETURN_DAY = 10  # returns are due by the 10th of the next month
 SELF_PREFERENCE_GAP = Decimal("10")  # percentage points
 WINDOW_MONTHS = 6
+CPU = Decimal("0.0001")  # a cost per unit, to 4 places
 
 
 def _rows(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -340,6 +341,9 @@ def returns_by_standard(grouped: QuerySet) -> list[dict[str, Any]]:
 
 # Self-preference ----------------------------------------------------------------------
 
+# Its parameters are positional (start, end, end, start, provider, provider, service,
+# service), so that the gate's queryset of clusters (`clusters`) can be read in the same
+# statement, its own parameters after them.
 SELF_PREFERENCE_SQL = f"""
 SELECT c.id AS cluster_id, c.code AS cluster, p.code AS provider, hd.code AS host_department,
        COUNT(*) FILTER (WHERE m.department_id = p.host_department_id AND {MET_SQL}) AS host_met,
@@ -350,7 +354,7 @@ FROM clusters_cluster c
 JOIN clusters_provider p ON p.id = c.provider_id
 JOIN clusters_department hd ON hd.id = p.host_department_id
 LEFT JOIN servicelevels_measurement m
-       ON m.cluster_id = c.id AND m.period >= %(start)s AND m.period < %(end)s
+       ON m.cluster_id = c.id AND m.period >= %s AND m.period < %s
 LEFT JOIN clusters_standard s ON s.id = m.standard_id
 -- The clusters a provider's host is a member of in the window, found from the providers
 -- with a host (a handful), not by a test per cluster: the planner cannot see how few
@@ -360,10 +364,11 @@ WHERE c.id IN (
     FROM clusters_provider hp
     JOIN clusters_membership ms ON ms.department_id = hp.host_department_id
     JOIN clusters_cluster hc ON hc.id = ms.cluster_id AND hc.provider_id = hp.id
-    WHERE ms.joined_on < %(end)s AND (ms.leaves_on IS NULL OR ms.leaves_on > %(start)s)
+    WHERE ms.joined_on < %s AND (ms.leaves_on IS NULL OR ms.leaves_on > %s)
 )
-  AND (%(provider)s::bigint IS NULL OR p.id = %(provider)s)
-  AND (%(service)s::bigint IS NULL OR c.service_id = %(service)s)
+  AND (%s::bigint IS NULL OR p.id = %s)
+  AND (%s::bigint IS NULL OR c.service_id = %s)
+  {{visible}}
 GROUP BY c.id, c.code, p.code, hd.code
 ORDER BY c.code
 """
@@ -374,16 +379,29 @@ def self_preference(
     as_of: datetime.date | None = None,
     provider_id: int | None = None,
     service_id: int | None = None,
+    clusters: QuerySet | None = None,
 ) -> list[dict[str, Any]]:
     """Clusters whose provider's host department is a member: the host's compliance rate
     over the last 6 complete months against the other members'; a gap of more than 10
-    percentage points in the host's favour is flagged. One query."""
+    percentage points in the host's favour is flagged. With `clusters` (a queryset of
+    clusters, such as the gate's), only those; its rows are read in the same query. One
+    query."""
     start, end = window(as_of)
+    params: list[Any] = [start, end, end, start, provider_id, provider_id, service_id, service_id]
+    visible = ""
+    if clusters is not None:
+        try:
+            subquery, subquery_params = clusters.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # the gate lets nothing through: no query to ask
+            return []
+        visible = f"AND c.id IN ({subquery})"
+        params.extend(subquery_params)
+    with connection.cursor() as cursor:
+        cursor.execute(SELF_PREFERENCE_SQL.format(visible=visible), params)
+        names = [col.name for col in cursor.description]
+        found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     rows = []
-    for row in _rows(
-        SELF_PREFERENCE_SQL,
-        {"start": start, "end": end, "provider": provider_id, "service": service_id},
-    ):
+    for row in found:
         host = _rate(row["host_met"], row["host_total"])
         others = _rate(row["others_met"], row["others_total"])
         gap = None if host is None or others is None else host - others
@@ -554,9 +572,7 @@ def cluster_costs(
         },
     )
     for row in rows:
-        row["cost_per_unit"] = (
-            (row["pool"] / row["units"]).quantize(Decimal("0.0001")) if row["units"] else None
-        )
+        row["cost_per_unit"] = (row["pool"] / row["units"]).quantize(CPU) if row["units"] else None
     return rows
 
 

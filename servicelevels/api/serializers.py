@@ -11,6 +11,7 @@ from clusters.models import Cluster, Department, Standard
 from servicelevels.models import Measurement
 from servicelevels.selectors import RETURN_DAY
 from sharedsvc.api.fields import PeriodField
+from sharedsvc.api.rows import RowSerializer
 from sharedsvc.models import User
 from sharedsvc.periods import next_month
 
@@ -105,7 +106,7 @@ class MeasurementUpdateSerializer(serializers.Serializer):
 # Report rows ---------------------------------------------------------------------------
 
 
-class ClusterCostRowSerializer(serializers.Serializer):
+class ClusterCostRowSerializer(RowSerializer):
     cluster = serializers.CharField()
     service = serializers.CharField()
     provider = serializers.CharField()
@@ -120,7 +121,7 @@ class ClusterCostRowSerializer(serializers.Serializer):
     )
 
 
-class ServiceLevelRowSerializer(serializers.Serializer):
+class ServiceLevelRowSerializer(RowSerializer):
     cluster = serializers.CharField()
     provider = serializers.CharField()
     service = serializers.CharField()
@@ -145,7 +146,7 @@ class ServiceLevelRowSerializer(serializers.Serializer):
     )
 
 
-class SelfPreferenceRowSerializer(serializers.Serializer):
+class SelfPreferenceRowSerializer(RowSerializer):
     cluster = serializers.CharField()
     provider = serializers.CharField()
     host_department = serializers.CharField(
@@ -174,7 +175,7 @@ WITHHELD_HELP = (
 )
 
 
-class BenefitRowSerializer(serializers.Serializer):
+class BenefitRowSerializer(RowSerializer):
     """One department's membership: its baseline and benefit are its private figures, so a
     row is only for the department, analysts and administrators."""
 
@@ -197,7 +198,7 @@ class BenefitRowSerializer(serializers.Serializer):
     )
 
 
-class BenefitClusterSerializer(serializers.Serializer):
+class BenefitClusterSerializer(RowSerializer):
     cluster = serializers.CharField()
     service = serializers.CharField()
     provider = serializers.CharField()
@@ -212,7 +213,7 @@ class BenefitClusterSerializer(serializers.Serializer):
     withheld = serializers.CharField(allow_null=True, help_text=WITHHELD_HELP)
 
 
-class BenefitServiceSerializer(serializers.Serializer):
+class BenefitServiceSerializer(RowSerializer):
     service = serializers.CharField()
     contributors = serializers.IntegerField(help_text="Departments whose figures make the total.")
     baseline = serializers.DecimalField(allow_null=True, help_text="Null when withheld.", **MONEY)
@@ -239,7 +240,7 @@ class BenefitsReportSerializer(serializers.Serializer):
     services = BenefitServiceSerializer(many=True, help_text="Totals per service (every page).")
 
 
-class AlternativeRowSerializer(serializers.Serializer):
+class AlternativeRowSerializer(RowSerializer):
     department = serializers.CharField()
     cluster = serializers.CharField(help_text="The department's current cluster.")
     service = serializers.CharField()
@@ -316,7 +317,7 @@ class MakeOrBuyRowSerializer(serializers.Serializer):
     )
 
 
-class MakeOrBuyQuarterSerializer(serializers.Serializer):
+class MakeOrBuyQuarterSerializer(RowSerializer):
     quarter = serializers.CharField(help_text="A fiscal quarter, YYYY-YY-Qn.")
     starts_on = serializers.DateField()
     as_of = serializers.DateField(help_text="The day counted: the quarter's last, or today.")

@@ -452,12 +452,9 @@ class SelfPreferenceReport(ReportView):
             "provider_id": _pk(data["provider"]),
             "service_id": _pk(data["service"]),
         }
-        seen = set(
-            Cluster.objects.filter(member_clusters_condition(user, cluster="")).values_list(
-                "code", flat=True
-            )
-        )
-        return [r for r in selectors.self_preference(**kwargs) if r["cluster"] in seen]
+        # The gate's clusters are read in the report's own query.
+        seen = Cluster.objects.filter(member_clusters_condition(user, cluster=""))
+        return selectors.self_preference(**kwargs, clusters=seen)
 
 
 class BenefitsReport(ReportView):

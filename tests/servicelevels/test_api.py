@@ -1151,9 +1151,10 @@ LISTS = {
     "/api/v1/reports/service-levels/": ("analyst", 3),
     # + the provider named by the filter
     "/api/v1/reports/service-levels/?provider=PSOA&persistent_breach=true": ("provider_manager", 4),
-    # the clusters whose members one sees (servicelevels.rules), the report
-    "/api/v1/reports/self-preference/": ("analyst", 3),
-    "/api/v1/reports/self-preference/?as_of=2026-03": ("manager", 3),
+    # the report, limited in its own query to the clusters whose members one sees
+    # (servicelevels.rules)
+    "/api/v1/reports/self-preference/": ("analyst", 2),
+    "/api/v1/reports/self-preference/?as_of=2026-03": ("manager", 2),
     # members of the year asked for, and of the last complete one for the flags
     "/api/v1/reports/benefits/?fiscal_year=2024-25": ("analyst", 3),
     # the year asked for is the last complete one: one query
