@@ -121,19 +121,35 @@ def format_result(result: Result | dict[str, Any]) -> str:
     )
 
 
-@contextlib.contextmanager
-def throwaway_database(name: str) -> Iterator[str]:
-    """Create and migrate database `name`; yield a URL for it; drop it afterwards."""
+def refuse_main_database(name: str) -> str:
+    """The main database's name; a benchmark's own database `name` must not be it."""
     from django.db import connection
 
     main_database = connection.settings_dict["NAME"]
     if name == main_database:
         raise SystemExit(f"The benchmark database must not be the main one ({main_database}).")
+    return main_database
+
+
+def create_database(name: str, kind: str) -> None:
+    """Create database `name` afresh (dropping one of that name) and migrate it, saying so;
+    the connection then uses it."""
+    from django.db import connection
+
     connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-    print(f"Creating and migrating the throwaway database {name}...", flush=True)
+    print(f"Creating and migrating the {kind} database {name}...", flush=True)
     began = time.monotonic()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     print(f"  ready in {time.monotonic() - began:.0f} s", flush=True)
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str) -> Iterator[str]:
+    """Create and migrate database `name`; yield a URL for it; drop it afterwards."""
+    from django.db import connection
+
+    main_database = refuse_main_database(name)
+    create_database(name, "throwaway")
     try:
         yield url_of(connection.settings_dict)
     finally:

@@ -61,9 +61,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     Result,
+    create_database,
     limit_result,
     ratio_result,
     record,
+    refuse_main_database,
     setup_django,
     throwaway_database,
 )
@@ -1054,9 +1056,7 @@ def kept_database(name: str, today: datetime.date) -> Iterator[bool]:
     False after creating and migrating it afresh (the build then calls `mark_built`)."""
     from django.db import connection
 
-    main_database = connection.settings_dict["NAME"]
-    if name == main_database:
-        raise SystemExit(f"The benchmark database must not be the main one ({main_database}).")
+    main_database = refuse_main_database(name)
     # The server's maintenance database: the main one need not exist (nor does Django's
     # creation of a test database ask it).
     with connection._nodb_cursor() as cursor:
@@ -1077,11 +1077,7 @@ def kept_database(name: str, today: datetime.date) -> Iterator[bool]:
         connection.settings_dict["NAME"] = name
         print(f"Reusing the kept database {name} (BENCH_KEEP_DATABASE=1).", flush=True)
     else:
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-        print(f"Creating and migrating the kept database {name}...", flush=True)
-        began = time.monotonic()
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        print(f"  ready in {time.monotonic() - began:.0f} s", flush=True)
+        create_database(name, "kept")
     try:
         yield built
     finally:
