@@ -54,7 +54,17 @@ class Tally:
 
 
 def case_tally(case: Case) -> Tally:
-    """One query when seats and votes are prefetched; two otherwise."""
+    """No query when the case was read `with_seats_and_counts()` or with its seats and votes
+    prefetched; two otherwise."""
+    if "vote_counts" in case.__dict__ and "seat_list" in case.__dict__:
+        counts = case.__dict__["vote_counts"] or {}
+        seat_list = case.__dict__["seat_list"] or []
+        return Tally(
+            approve=counts.get(Choice.APPROVE, 0),
+            reject=counts.get(Choice.REJECT, 0),
+            abstain=counts.get(Choice.ABSTAIN, 0),
+            eligible=sum(1 for seat in seat_list if not seat["recused"]),
+        )
     seats = list(case.seats.all())
     votes = list(case.votes.all())
     counts = {choice: sum(1 for v in votes if v.choice == choice) for choice in Choice.values}

@@ -143,6 +143,8 @@ class MembershipSerializer(GatedFieldsMixin, serializers.ModelSerializer):
         # A department's baseline is its own private figure (DESIGN.md, "Who sees what"):
         # fellow members and providers see its usage, not what it used to spend.
         gated_fields = {"baseline_annual_cost": ("clusters.view_department_private", "department")}
+        # `Membership.status` in SQL, for lists read from the database (sharedsvc/api/csv_sql.py).
+        sql_fields = {"status": Membership.status_sql}
 
 
 # Alternates on the board ---------------------------------------------------------------

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -39,8 +41,9 @@ class RecusalSerializer(serializers.Serializer):
 
 
 class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
-    """A board case. Needs `seats` (with departments) and `votes` prefetched, and
-    `with_votes_shown(user)`: the tally is gated by `governance.view_case_votes`."""
+    """A board case. Needs `with_seats_and_counts()` (or `seats` with their departments and
+    `votes` prefetched), and `with_votes_shown(user)`: the tally is gated by
+    `governance.view_case_votes`."""
 
     kind = serializers.ChoiceField(
         choices=CaseKind.choices,
@@ -84,18 +87,29 @@ class CaseSerializer(GatedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
         gated_fields = {"tally": ("governance.view_case_votes", "")}
 
+    @staticmethod
+    def _seats(case: Case) -> list[dict[str, Any]]:
+        """Each seat by department code: as read `with_seats_and_counts()`, or from the
+        prefetched seats."""
+        if "seat_list" in case.__dict__:
+            return case.seat_list or []  # type: ignore[attr-defined]
+        return [
+            {"code": s.department.code, "recused": s.recused, "reasons": s.recusal_reasons}
+            for s in case.seats.all()
+        ]
+
     def get_eligible(self, case: Case) -> list[str]:
-        return [seat.department.code for seat in case.seats.all() if not seat.recused]
+        return [seat["code"] for seat in self._seats(case) if not seat["recused"]]
 
     def get_recused(self, case: Case) -> list[str]:
-        return [seat.department.code for seat in case.seats.all() if seat.recused]
+        return [seat["code"] for seat in self._seats(case) if seat["recused"]]
 
     @extend_schema_field(RecusalSerializer(many=True))
     def get_recusals(self, case: Case) -> list[dict]:
         return [
-            {"department": seat.department.code, "reasons": list(seat.recusal_reasons)}
-            for seat in case.seats.all()
-            if seat.recused
+            {"department": seat["code"], "reasons": list(seat["reasons"])}
+            for seat in self._seats(case)
+            if seat["recused"]
         ]
 
     def _tally(self, case: Case) -> Tally:

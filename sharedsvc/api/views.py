@@ -19,11 +19,13 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
 
 from sharedsvc.api import audit_sql
 from sharedsvc.api.csv_sql import Projection
 from sharedsvc.api.filters import DateTimeFromToRangeFilter, FilterSet
+from sharedsvc.api.gated import GatedFieldsMixin
 from sharedsvc.api.pagination import Pagination
 from sharedsvc.api.renderers import CHUNK, stream_csv
 from sharedsvc.api.schema import AutoSchema
@@ -51,6 +53,8 @@ class CSVUnpaginatedMixin:
     # Let the database write the cells where the serializer allows (`csv_sql`); a test
     # turns it off to compare the two files.
     csv_in_sql: ClassVar[bool] = True
+    # The same for a JSON page's records (`_json_list`).
+    json_in_sql: ClassVar[bool] = True
 
     def _csv(self) -> bool:
         return getattr(self.request.accepted_renderer, "format", None) == "csv"  # type: ignore[attr-defined]
@@ -65,13 +69,40 @@ class CSVUnpaginatedMixin:
 
     def list(self, request, *args, **kwargs):
         if not self._csv():
-            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+            return self._json_list()
         queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
         self.paginate_queryset(queryset)
         lines = self._csv_lines(queryset)
         # Read the first chunk here: a query that fails is still answered as JSON.
         next(lines)
         return StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+
+    def _json_list(self) -> Response:
+        """DRF's list, with a page of a flat serializer's records read as values from the
+        database (`Projection.values`), not as model instances through each field: the
+        same records (a test compares the two for every list and reader) at a fraction
+        of the cost."""
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        serializer = self.get_serializer(many=True)  # type: ignore[attr-defined]
+        projection = (
+            Projection.of(serializer, self.request.user, queryset)  # type: ignore[attr-defined]
+            if self.json_in_sql and isinstance(queryset, QuerySet) and _plain_records(serializer)
+            else None
+        )
+        if projection is not None and not projection.has_values:
+            projection = None
+        rows = (
+            queryset if projection is None else _CountedPlain(projection.values(queryset), queryset)
+        )
+        page = self.paginate_queryset(rows)
+        chosen = rows if page is None else page
+        if projection is not None:
+            data = projection.records(chosen)
+        else:
+            data = self.get_serializer(chosen, many=True).data  # type: ignore[attr-defined]
+        if page is None:
+            return Response(data)
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]
 
     def _csv_lines(self, queryset) -> Iterator[bytes]:
         # In a transaction, so the server-side cursor need not be WITH HOLD: outside one,
@@ -96,6 +127,37 @@ class CSVUnpaginatedMixin:
                 lines = stream_csv(iter(rows), serialize)
             for line in lines:
                 yield line if isinstance(line, bytes) else line.encode("utf-8")
+
+
+class _CountedPlain:
+    """A list's values, paginated, counted as the list itself: the values' joins (to the
+    codes a row shows) are not the count's, and PostgreSQL would make every one of them."""
+
+    def __init__(self, values: QuerySet, plain: QuerySet) -> None:
+        self.values = values
+        self.plain = plain
+        self.ordered = values.ordered
+
+    def count(self) -> int:
+        return self.plain.count()
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    def __iter__(self):
+        return iter(self.values)
+
+
+def _plain_records(serializer) -> bool:
+    """Whether a list serializer's records are its fields' values and nothing more: no
+    `to_representation` of its own, on the list or on the row, beyond the gated fields'."""
+    child = getattr(serializer, "child", None)
+    return (
+        type(serializer).to_representation is serializers.ListSerializer.to_representation
+        and child is not None
+        and type(child).to_representation
+        in (serializers.Serializer.to_representation, GatedFieldsMixin.to_representation)
+    )
 
 
 class ReferenceViewSet(CSVUnpaginatedMixin, viewsets.ModelViewSet):
@@ -260,6 +322,33 @@ class AuditEventViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
         super().check_permissions(request)
         if not request.user.has_perm("sharedsvc.view_audit"):
             self.permission_denied(request, message=AUDIT_FORBIDDEN)
+
+    def _json_list(self) -> Response:
+        """DRF's list, with a page of a flat serializer's records read as values from the
+        database (`Projection.values`), not as model instances through each field: the
+        same records (a test compares the two for every list and reader) at a fraction
+        of the cost."""
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        serializer = self.get_serializer(many=True)  # type: ignore[attr-defined]
+        projection = (
+            Projection.of(serializer, self.request.user, queryset)  # type: ignore[attr-defined]
+            if self.json_in_sql and isinstance(queryset, QuerySet) and _plain_records(serializer)
+            else None
+        )
+        if projection is not None and not projection.has_values:
+            projection = None
+        rows = (
+            queryset if projection is None else _CountedPlain(projection.values(queryset), queryset)
+        )
+        page = self.paginate_queryset(rows)
+        chosen = rows if page is None else page
+        if projection is not None:
+            data = projection.records(chosen)
+        else:
+            data = self.get_serializer(chosen, many=True).data  # type: ignore[attr-defined]
+        if page is None:
+            return Response(data)
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]
 
     def _csv_lines(self, queryset) -> Iterator[bytes]:
         # The trail written by PostgreSQL as it streams (`audit_sql`), from the same

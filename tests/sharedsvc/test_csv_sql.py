@@ -155,6 +155,7 @@ PROJECTED = {
     "/api/v1/services/",
     "/api/v1/clusters/",
     "/api/v1/charges/",
+    "/api/v1/memberships/",
 }
 # The lists the world fills.
 WITH_ROWS = {
@@ -198,6 +199,7 @@ def test_most_lists_are_written_by_the_database(world, api, monkeypatch):
         "budgets.CostPool",
         "clusters.Department",
         "clusters.Cluster",
+        "clusters.Membership",
         "clusters.Service",
         "governance.Vote",
     } <= set(projected)

@@ -32,6 +32,8 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(renderers, "LOOK_AHEAD", CHUNK)
     monkeypatch.setattr(renderers, "CHUNK", CHUNK)
     monkeypatch.setattr(views, "CHUNK", CHUNK)
+    # The serializer's stream (the database writes the memberships' file otherwise).
+    monkeypatch.setattr(views.CSVUnpaginatedMixin, "csv_in_sql", False)
     serialised: list[int] = []
     get_serializer = MembershipViewSet.get_serializer
 
