@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -315,6 +316,45 @@ def _value_of(
     return (text, TEXT)
 
 
+Planned = Column | Callable[[], Column | None]
+# (serializer class, model, the queryset's annotations) -> each readable field and its
+# column before the reader's gates (or how to make it, for a form that reads today); None
+# for a serializer with a field of no SQL form. Building a ModelSerializer's fields and
+# their columns cost a page of 50 memberships as much as its two queries.
+_PLANS: dict[tuple[Any, ...], list[tuple[str, Planned]] | None] = {}
+
+
+def _plan(
+    child: serializers.BaseSerializer, model: type[models.Model], annotations: dict[str, Any]
+) -> list[tuple[str, Planned]] | None:
+    """The fields' columns of a list serializer, the same for every list of its class over
+    the same annotations (a list's serializer has no instance to change its fields)."""
+    key = (
+        type(child),
+        model,
+        tuple((name, type(a.output_field)) for name, a in annotations.items()),
+    )
+    if key in _PLANS:
+        return _PLANS[key]
+    sql_fields: dict[str, Any] = getattr(getattr(child, "Meta", None), "sql_fields", {})
+    plan: list[tuple[str, Planned]] | None = []
+    # The fields of a serializer of its own, so the plan holds no request.
+    for name, field in type(child)().fields.items():  # type: ignore[attr-defined]
+        if field.write_only:
+            continue
+        form = sql_fields.get(name)
+        if form is not None and not isinstance(form, Q) and callable(form):
+            planned: Planned | None = partial(_computed, field, form)
+        else:
+            planned = _column_of(model, name, field, sql_fields, annotations)
+        if planned is None:
+            plan = None
+            break
+        plan.append((name, planned))  # type: ignore[union-attr]
+    _PLANS[key] = plan
+    return plan
+
+
 class Projection:
     """The cells of a list's CSV as SQL: a header and one column per field."""
 
@@ -333,15 +373,14 @@ class Projection:
         model = getattr(meta, "model", None)
         if model is None or model is not queryset.model:
             return None
+        plan = _plan(child, model, queryset.query.annotations)
+        if plan is None:
+            return None
         gated: dict[str, tuple[str, str]] = getattr(meta, "gated_fields", {})
-        sql_fields: dict[str, Any] = getattr(meta, "sql_fields", {})
-        annotations = queryset.query.annotations
         header: list[str] = []
         columns: list[Column] = []
-        for name, field in child.fields.items():  # type: ignore[union-attr]
-            if field.write_only:
-                continue
-            column = _column_of(model, name, field, sql_fields, annotations)
+        for name, planned in plan:
+            column = planned() if callable(planned) else planned
             if column is None:
                 return None
             if name in gated:
