@@ -9,6 +9,11 @@ with DEBUG off and two sync workers; `wrk` (4 connections, BENCH_SECONDS each) a
 
 Targets (issue 15): each list at no less than 25% of the baseline's requests per second,
 and its 95th-percentile latency under 15 ms.
+
+Also measured, as the reason where a target is missed: the API's fixed cost, the bench's
+`ReportFloor` (five constant rows behind the API's own token authentication and
+permission, no query of its own): what any list pays before it reads a row. Each list's
+note gives the floor's share of the baseline and the list's share of the floor.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 DATABASE = os.environ.get("BENCH_DATABASE_NAME", "sharedsvc_bench_api")
 LISTS = ["memberships", "charges", "cases"]
 MIN_SHARE = 0.25
+FLOOR = "/bench/bare/report-floor/"
 MAX_P95_MS = 15
 
 
@@ -53,6 +59,10 @@ def main() -> int:
         from web.demo import build_demo
 
         build_demo(scale=SCALE)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would have, after the bulk load
         print(
             f"Demo at scale {SCALE}: {Membership.objects.count():,} memberships, "
             f"{Charge.objects.count():,} charges."
@@ -61,7 +71,7 @@ def main() -> int:
         headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
         results: list[Result] = []
         with served(url) as base:
-            for path in ["/bench/bare/memberships/"] + [
+            for path in ["/bench/bare/memberships/", FLOOR] + [
                 f"/api/v1/{n}/?page_size=50" for n in LISTS
             ]:
                 # Warm each worker (imports, connections, caches) before measuring.
@@ -72,13 +82,25 @@ def main() -> int:
             print(
                 f"bare view: {bare.requests_per_second:,.0f} requests/s, p95 {bare.p95_ms:.1f} ms"
             )
+            floor = wrk(base + FLOOR, seconds=SECONDS, headers=headers)
+            floor_share = floor.requests_per_second / bare.requests_per_second
+            print(
+                f"the API's fixed cost (ReportFloor): {floor.requests_per_second:,.0f} "
+                f"requests/s ({floor_share:.0%} of the bare view), p95 {floor.p95_ms:.1f} ms"
+            )
             for name in LISTS:
                 load = wrk(base + f"/api/v1/{name}/?page_size=50", seconds=SECONDS, headers=headers)
                 print(
                     f"{name}: {load.requests_per_second:,.0f} requests/s, p50 {load.p50_ms:.1f} ms, "
                     f"p95 {load.p95_ms:.1f} ms, {load.errors} errors"
                 )
-                note = f"{load.errors} non-2xx or failed" if load.errors else ""
+                note = (
+                    f"the API's fixed cost alone (ReportFloor) is {floor_share:.0%} of the bare "
+                    f"view at p95 {floor.p95_ms:.1f} ms; this list is "
+                    f"{load.requests_per_second / floor.requests_per_second:.0%} of it"
+                )
+                if load.errors:
+                    note += f"; {load.errors} non-2xx or failed"
                 results.append(
                     ratio_result(
                         f"API {name}/ page of 50: requests/s against the bare view",
@@ -96,6 +118,7 @@ def main() -> int:
                         ours=load.p95_ms,
                         below=MAX_P95_MS,
                         unit="ms",
+                        note=f"the API's fixed cost alone (ReportFloor): p95 {floor.p95_ms:.1f} ms",
                     )
                 )
         record("api_lists", results)
