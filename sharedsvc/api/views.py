@@ -323,33 +323,6 @@ class AuditEventViewSet(CSVUnpaginatedMixin, viewsets.ReadOnlyModelViewSet):
         if not request.user.has_perm("sharedsvc.view_audit"):
             self.permission_denied(request, message=AUDIT_FORBIDDEN)
 
-    def _json_list(self) -> Response:
-        """DRF's list, with a page of a flat serializer's records read as values from the
-        database (`Projection.values`), not as model instances through each field: the
-        same records (a test compares the two for every list and reader) at a fraction
-        of the cost."""
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-        serializer = self.get_serializer(many=True)  # type: ignore[attr-defined]
-        projection = (
-            Projection.of(serializer, self.request.user, queryset)  # type: ignore[attr-defined]
-            if self.json_in_sql and isinstance(queryset, QuerySet) and _plain_records(serializer)
-            else None
-        )
-        if projection is not None and not projection.has_values:
-            projection = None
-        rows = (
-            queryset if projection is None else _CountedPlain(projection.values(queryset), queryset)
-        )
-        page = self.paginate_queryset(rows)
-        chosen = rows if page is None else page
-        if projection is not None:
-            data = projection.records(chosen)
-        else:
-            data = self.get_serializer(chosen, many=True).data  # type: ignore[attr-defined]
-        if page is None:
-            return Response(data)
-        return self.get_paginated_response(data)  # type: ignore[attr-defined]
-
     def _csv_lines(self, queryset) -> Iterator[bytes]:
         # The trail written by PostgreSQL as it streams (`audit_sql`), from the same
         # gated and filtered queryset; anything else goes through the serializer.
