@@ -98,34 +98,16 @@ class CaseQuerySet(models.QuerySet):
         """`seat_list` (each seat, by department code: the code, recused, and why) and
         `vote_counts` (the votes of each choice): what a case's record in the API reads,
         in the query itself, not as a seat or a vote object each (`case_tally`)."""
-        seats = (
-            Seat.objects.filter(case_id=OuterRef("pk"))
-            .order_by()
-            .values("case_id")
-            .annotate(
-                rows=JSONBAgg(
-                    JSONObject(
-                        code="department__code", recused="recused", reasons="recusal_reasons"
-                    ),
-                    order_by="department__code",
-                )
-            )
-            .values("rows")
+        seats = JSONBAgg(
+            JSONObject(code="department__code", recused="recused", reasons="recusal_reasons"),
+            order_by="department__code",
         )
-        votes = (
-            Vote.objects.filter(case_id=OuterRef("pk"))
-            .order_by()
-            .values("case_id")
-            .annotate(
-                counts=JSONObject(
-                    **{choice: Count("pk", filter=Q(choice=choice)) for choice in Choice.values}
-                )
-            )
-            .values("counts")
+        counts = JSONObject(
+            **{choice: Count("pk", filter=Q(choice=choice)) for choice in Choice.values}
         )
         return self.annotate(
-            seat_list=Subquery(seats, output_field=JSONField()),
-            vote_counts=Subquery(votes, output_field=JSONField()),
+            seat_list=_per_case(Seat, seats),
+            vote_counts=_per_case(Vote, counts),
         )
 
     def with_seat_of(self, user) -> CaseQuerySet:
@@ -153,6 +135,19 @@ class CaseQuerySet(models.QuerySet):
                 output_field=BooleanField(),
             )
         )
+
+
+def _per_case(model: type[models.Model], aggregate) -> Subquery:
+    """One aggregate of a case's rows of `model` (its seats, its votes), as a JSON value of
+    the case's own query."""
+    rows = (
+        model.objects.filter(case_id=OuterRef("pk"))  # type: ignore[attr-defined]
+        .order_by()
+        .values("case_id")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+    return Subquery(rows, output_field=JSONField())
 
 
 @tracked()
