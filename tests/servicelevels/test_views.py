@@ -149,6 +149,26 @@ def test_the_scorecard_shows_met_missed_late_and_missing_by_cluster_and_month(wo
     assert re.search(rf"{M3:%b %Y}\s*1\s*2\s*50%", body)
 
 
+def test_a_scorecard_cell_is_written_as_the_template_wrote_it():
+    # The grid's cells are written in Python (thousands at scale): the same tags in the same
+    # order, one space apart, as the template's; an empty month of a cluster has no members.
+    score = views.ScoreCell(expected=9, received=6, late=2, missing=1, met=4, missed=2)
+    row = views._grid_row_html([score, None], datetime.date(2026, 1, 1))
+    assert row == (
+        '<td class="govuk-table__cell"><span class="app-nowrap">4 of 6 met</span><br>\n'
+        '<strong class="govuk-tag govuk-tag--red">2 missed</strong>\n'
+        '<strong class="govuk-tag govuk-tag--orange">2 late</strong>\n'
+        '<strong class="govuk-tag govuk-tag--purple">1 missing</strong>\n'
+        '<span class="govuk-body-s">2 due by 10 Feb</span></td>'
+        '<td class="govuk-table__cell"><span class="govuk-hint govuk-!-margin-0">No members</span></td>'
+    )
+    all_met = views.ScoreCell(expected=2, received=2, met=2)
+    assert "All met" in views._grid_row_html([all_met], datetime.date(2026, 1, 1))
+    assert views._rate_text(None) == "No returns"
+    assert views._rate_text(Decimal("100.0")) == "100%"
+    assert views._rate_text(Decimal("95.3")) == "95.3%"
+
+
 def test_the_scorecard_lists_the_providers_persistent_breaches(world, client):
     for month in (M4, M3, M2):
         submit(world, world.lcs, month, "90")
