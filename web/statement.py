@@ -25,10 +25,10 @@ from clusters.models import Cluster
 from clusters.rules import WITHHELD, sees_total_over
 from defection.models import ExitRequest, ExitStatus, Reason
 from governance.models import Case, CaseStatus
-from governance.subjects import subject_of, subject_related
+from governance.subjects import subject_of, subject_title_related
 from initiatives.models import Commitment, Programme, Progress
 from servicelevels.rules import benefits_seen_by
-from servicelevels.selectors import benefits, cluster_costs, compliance_by_cluster
+from servicelevels.selectors import benefits, cluster_year_costs, compliance_by_cluster
 from sharedsvc.periods import fiscal_year_bounds, fiscal_year_label, parse_fiscal_year
 
 # A departure is a request whose leave date falls in the year and that takes (or took)
@@ -38,7 +38,6 @@ DEPARTED = (ExitStatus.SCHEDULED, ExitStatus.COMPLETED)
 REASONS = [value for value, _ in Reason.choices]
 PROGRESSES = [value for value, _ in Progress.choices]
 PERCENT = Decimal("0.1")
-CPU = Decimal("0.0001")
 
 # The statement's tables, in the order of the page: name -> title. The CSV downloads and
 # the API's `table` parameter use these names.
@@ -93,37 +92,23 @@ def _change(before: Decimal | None, after: Decimal | None) -> Decimal | None:
     return ((after - before) * 100 / before).quantize(PERCENT)
 
 
-def _average(rows: list[dict[str, Any]]) -> Decimal | None:
-    """The cost per unit over months: their pools over their units."""
-    units = sum(row["units"] for row in rows)
-    return (sum(row["pool"] for row in rows) / units).quantize(CPU) if units else None
-
-
 def _costs(year: Year, previous_start: datetime.date) -> dict[int, dict[str, Any]]:
-    """Per cluster: its cost per unit in the year's first and last months with a pool, the
-    change between them, and its average over the year against the year before's. One
-    query (`cluster_costs` over both years)."""
-    this_year: dict[int, list[dict[str, Any]]] = {}
-    year_before: dict[int, list[dict[str, Any]]] = {}
-    for row in cluster_costs(start=previous_start, end=year.end):
-        bucket = this_year if row["period"] >= year.start else year_before
-        bucket.setdefault(row["cluster_id"], []).append(row)
+    """Per cluster: its cost per unit in the year's first and last months with a price, the
+    change between them, and its average over the year (its pools over its units) against
+    the year before's. One query (`cluster_year_costs`)."""
     costs = {}
-    for cluster_id, months in this_year.items():
-        priced = [row for row in months if row["cost_per_unit"] is not None]
-        first = priced[0] if priced else None
-        last = priced[-1] if priced else None
-        average = _average(months)
-        previous = _average(year_before.get(cluster_id, []))
-        costs[cluster_id] = {
-            "months": len(months),
-            "first_period": first["period"] if first else None,
-            "first_cost_per_unit": first["cost_per_unit"] if first else None,
-            "last_period": last["period"] if last else None,
-            "last_cost_per_unit": last["cost_per_unit"] if last else None,
-            "change_in_year": _change(
-                first["cost_per_unit"] if first else None, last["cost_per_unit"] if last else None
-            ),
+    for row in cluster_year_costs(start=year.start, end=year.end, previous_start=previous_start):
+        first = row["first_cost_per_unit"]
+        last = row["last_cost_per_unit"]
+        average = row["average_cost_per_unit"]
+        previous = row["previous_average_cost_per_unit"]
+        costs[row["cluster_id"]] = {
+            "months": row["months"],
+            "first_period": row["first_period"],
+            "first_cost_per_unit": first,
+            "last_period": row["last_period"],
+            "last_cost_per_unit": last,
+            "change_in_year": _change(first, last),
             "average_cost_per_unit": average,
             "previous_average_cost_per_unit": previous,
             "change_on_previous_year": _change(previous, average),
@@ -209,7 +194,8 @@ def _reason_counts(
 
 def _decisions(user, year: Year) -> list[dict[str, Any]]:
     """The cases this user may read that the board decided in the year, named by their
-    subjects (fetched with the cases: one query)."""
+    subjects (fetched with the cases: one query; only what the titles read, since a join of
+    every subject's every path costs more to plan than to run)."""
     zone = timezone.get_current_timezone()
     start = datetime.datetime.combine(year.start, datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(year.end, datetime.time.min, tzinfo=zone)
@@ -217,7 +203,7 @@ def _decisions(user, year: Year) -> list[dict[str, Any]]:
         Case.objects.visible_to(user)
         .filter(decided_at__gte=start, decided_at__lt=end)
         .exclude(status=CaseStatus.OPEN)
-        .select_related(*subject_related())
+        .select_related(*subject_title_related())
         .order_by("decided_at", "pk")
     )
     rows = [

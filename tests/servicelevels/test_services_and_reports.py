@@ -319,6 +319,50 @@ def test_cluster_costs_per_unit(world):
     assert (row["units"], row["cost_per_unit"]) == (700, Decimal("10.0000"))
 
 
+def test_a_years_costs_are_the_cluster_costs_of_its_months(world):
+    # cluster_year_costs gives, in one row a cluster, what the months of cluster_costs give:
+    # members joining and leaving within the years, months without usage (no price) and a
+    # cluster without a pool in the year before.
+    early = ClusterFactory(code="X-EARLY", service=world.payroll, provider=world.psoa)
+    late = ClusterFactory(code="X-LATE", service=world.payroll, provider=world.psoa)
+    MembershipFactory(cluster=early, joined_on=D(2024, 6, 15), leaves_on=D(2025, 8, 1))
+    MembershipFactory(cluster=early, joined_on=D(2025, 5, 10), usage_units=300)
+    MembershipFactory(cluster=late, joined_on=D(2025, 7, 1), usage_units=70)
+    for month in range(24):
+        period = D(2024 + (month + 3) // 12, (month + 3) % 12 + 1, 1)
+        CostPool.objects.create(cluster=early, period=period, amount=Decimal(1000 + 7 * month))
+        if period >= D(2025, 4, 1) and month % 5:
+            CostPool.objects.create(cluster=late, period=period, amount=Decimal("333.33"))
+    start, end, previous_start = D(2025, 4, 1), D(2026, 4, 1), D(2024, 4, 1)
+
+    def per_unit(rows):
+        units = sum(r["units"] for r in rows)
+        return (sum(r["pool"] for r in rows) / units).quantize(Decimal("0.0001")) if units else None
+
+    expected = {}
+    months = selectors.cluster_costs(start=previous_start, end=end)
+    for cluster_id in {r["cluster_id"] for r in months if r["period"] >= start}:
+        year = [r for r in months if r["cluster_id"] == cluster_id and r["period"] >= start]
+        before = [r for r in months if r["cluster_id"] == cluster_id and r["period"] < start]
+        priced = [r for r in year if r["cost_per_unit"] is not None]
+        expected[cluster_id] = {
+            "cluster_id": cluster_id,
+            "months": len(year),
+            "first_period": priced[0]["period"],
+            "first_cost_per_unit": priced[0]["cost_per_unit"],
+            "last_period": priced[-1]["period"],
+            "last_cost_per_unit": priced[-1]["cost_per_unit"],
+            "average_cost_per_unit": per_unit(year),
+            "previous_average_cost_per_unit": per_unit(before),
+        }
+    got = selectors.cluster_year_costs(start=start, end=end, previous_start=previous_start)
+    assert {row["cluster_id"]: row for row in got} == expected
+    assert set(expected) == {early.pk, late.pk}
+    assert expected[late.pk]["first_period"] == D(2025, 8, 1)  # no usage before July, no pool in it
+    assert expected[late.pk]["previous_average_cost_per_unit"] is None
+    assert expected[early.pk]["first_cost_per_unit"] == Decimal("10.8400")  # 1,084 / 100
+
+
 def test_reports_use_a_fixed_number_of_queries(world, on_time, django_assert_num_queries):
     def run_all():
         selectors.persistent_breaches()

@@ -1,16 +1,18 @@
-"""The figures filters print what `floatformat` (and servicelevels/_rate.html) print, at a
-fraction of the cost: compared on edge cases and on random amounts."""
+"""The figures filters print what `floatformat` (and servicelevels/_rate.html, and `date`
+for months) print, at a fraction of the cost: compared on edge cases and on random amounts."""
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-from django.template.defaultfilters import floatformat
+from django.template.defaultfilters import date, floatformat
+from django.utils import timezone, translation
 
-from web.templatetags.figures import money, rate, tenths
+from web.templatetags.figures import money, month, rate, tenths
 
 EDGES = [
     Decimal("0"),
@@ -58,3 +60,14 @@ def test_rate_prints_what_the_rate_template_prints():
             assert rate(value) == template.render(Context({"r": value})), value
     assert rate(None) == "No returns"
     assert (rate(Decimal("87.5")), rate(Decimal("100.0"))) == ("87.5%", "100%")
+
+
+def test_month_prints_what_the_date_filter_prints():
+    days = [datetime.date(2024, 1, 1) + datetime.timedelta(days=n) for n in range(0, 800, 13)]
+    for language in ("en-gb", "fr"):
+        with translation.override(language):
+            for day in days:
+                assert month(day) == date(day, "M Y"), (language, day)
+    moment = timezone.now()
+    assert month(moment) == date(moment, "M Y")
+    assert month(None) == date(None, "M Y") == ""

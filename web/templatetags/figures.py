@@ -10,14 +10,23 @@ int or a float; anything else is printed as `floatformat` prints it, as "".
     {{ row.benefit|money }}         the same as |floatformat:"2g"   (1,234.50)
     {{ row.change|tenths }}         the same as |floatformat:"1"    (-3.2)
     {{ row.rate|rate }}             servicelevels/_rate.html         (95.5%, 100%, No returns)
+    {{ row.period|month }}          the same as |date:"M Y"          (Apr 2025)
+
+`month` makes each month's label once per language: a table of hundreds of rows has a few
+dozen months, and `date` looks up the locale's formats and month names every time.
 """
 
 from __future__ import annotations
 
+import datetime
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import date
+from django.utils import formats
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -71,3 +80,16 @@ def rate(value: Any) -> str:
     if number == number.to_integral_value():
         return f"{int(number)}%"
     return f"{_fixed(number, TENTH, grouped=False)}%"
+
+
+@functools.lru_cache(maxsize=1024)
+def _month(day: datetime.date, language: str | None) -> str:
+    return formats.date_format(day, "M Y")
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def month(value: Any) -> str:
+    """A month as `date:"M Y"` prints it; a datetime or anything else goes to `date`."""
+    if type(value) is datetime.date:
+        return _month(value, get_language())
+    return date(value, "M Y")
