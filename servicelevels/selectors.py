@@ -580,13 +580,19 @@ def cluster_costs(
 # members had usage (that month's period, pool and units), and the pools and units of
 # [start, end) and of [previous_start, start). A month's units are those of CLUSTER_COSTS_SQL
 # (its members active in the month), summed by a join rather than a subquery per pool: one
-# row a cluster, not one a cluster and month (at scale 500 rows, not 13,000).
+# row a cluster, not one a cluster and month (at scale 500 rows, not 13,000). A member
+# joined by a pool's month (a period is a month's first day) if it joined in or before it:
+# its joining month is worked out once a membership, not once a pair of pool and member.
 YEAR_COSTS_SQL = """
-WITH priced AS (
+WITH members AS MATERIALIZED (
+    SELECT cluster_id, usage_units, date_trunc('month', joined_on)::date AS joining_month,
+           leaves_on
+    FROM clusters_membership
+), priced AS (
     SELECT cp.cluster_id, cp.period, cp.amount AS pool, COALESCE(SUM(ms.usage_units), 0) AS units
     FROM budgets_costpool cp
-    LEFT JOIN clusters_membership ms
-      ON ms.cluster_id = cp.cluster_id AND ms.joined_on < (cp.period + INTERVAL '1 month')::date
+    LEFT JOIN members ms
+      ON ms.cluster_id = cp.cluster_id AND ms.joining_month <= cp.period
      AND (ms.leaves_on IS NULL OR ms.leaves_on > cp.period)
     WHERE cp.period >= %(previous_start)s AND cp.period < %(end)s
     GROUP BY cp.id
