@@ -162,7 +162,9 @@ def url_of(settings: dict[str, Any]) -> str:
     user = quote(settings.get("USER") or "", safe="")
     password = settings.get("PASSWORD") or ""
     auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    host = settings.get("HOST") or ""
+    # The embedded server's socket directory comes as the URL's `?host=`, which
+    # dj-database-url keeps in OPTIONS, not in HOST.
+    host = settings.get("HOST") or (settings.get("OPTIONS") or {}).get("host") or ""
     port = f":{settings['PORT']}" if settings.get("PORT") else ""
     if host.startswith("/"):
         # A socket directory (the embedded server): libpq takes it as the host parameter.
