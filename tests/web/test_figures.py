@@ -68,6 +68,7 @@ def test_month_prints_what_the_date_filter_prints():
         with translation.override(language):
             for day in days:
                 assert month(day) == date(day, "M Y"), (language, day)
+                assert month(day, "F Y") == date(day, "F Y"), (language, day)
     moment = timezone.now()
     assert month(moment) == date(moment, "M Y")
     assert month(None) == date(None, "M Y") == ""

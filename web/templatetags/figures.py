@@ -11,9 +11,11 @@ int or a float; anything else is printed as `floatformat` prints it, as "".
     {{ row.change|tenths }}         the same as |floatformat:"1"    (-3.2)
     {{ row.rate|rate }}             servicelevels/_rate.html         (95.5%, 100%, No returns)
     {{ row.period|month }}          the same as |date:"M Y"          (Apr 2025)
+    {{ row.period|month:"F Y" }}    the same as |date:"F Y"          (April 2025)
 
-`month` makes each month's label once per language: a table of hundreds of rows has a few
-dozen months, and `date` looks up the locale's formats and month names every time.
+`month` makes each month's label once per format and language: a table of hundreds of rows
+has a few dozen months, and `date` looks up the locale's formats and month names every
+time.
 """
 
 from __future__ import annotations
@@ -83,13 +85,14 @@ def rate(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _month(day: datetime.date, language: str | None) -> str:
-    return formats.date_format(day, "M Y")
+def _month(day: datetime.date, form: str, language: str | None) -> str:
+    return formats.date_format(day, form)
 
 
 @register.filter(expects_localtime=True, is_safe=False)
-def month(value: Any) -> str:
-    """A month as `date:"M Y"` prints it; a datetime or anything else goes to `date`."""
+def month(value: Any, form: str = "M Y") -> str:
+    """A month as `date` prints it in `form` ("M Y" unless given); a datetime or anything
+    else goes to `date`."""
     if type(value) is datetime.date:
-        return _month(value, get_language())
-    return date(value, "M Y")
+        return _month(value, form, get_language())
+    return date(value, form)
