@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pghistory.admin import EventsAdmin
+from pghistory.models import EventsQuerySet
 
 from sharedsvc.models import OutboxItem
 
@@ -147,7 +148,7 @@ class EventsPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset = cast(QuerySet[Any], self.object_list)
+        queryset = cast(EventsQuerySet, self.object_list)
         tables = self._tables()
         if tables is not None:
             keys = self._whole_keys(tables, bottom, top)
