@@ -24,7 +24,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
@@ -310,11 +309,6 @@ def _grid_row_html(scores: list[ScoreCell | None], period: datetime.date) -> Saf
     return mark_safe("".join(_score_cell_html(score, due) for score in scores))  # noqa: S308
 
 
-def _rate_text(rate: Decimal | None) -> str:
-    """The compliance rate as servicelevels/_rate.html writes it, for the grid's footer."""
-    return "No returns" if rate is None else f"{floatformat(rate, '-1')}%"
-
-
 @login_required
 @require_safe
 def scorecard(request: Request, code: str) -> HttpResponse:
@@ -380,14 +374,7 @@ def scorecard(request: Request, code: str) -> HttpResponse:
             "last": previous_month(end),
             "clusters": clusters,
             "grid": grid,
-            "by_cluster": [
-                {
-                    "cluster": c,
-                    "score": by_cluster[c.code],
-                    "rate": _rate_text(by_cluster[c.code].rate),
-                }
-                for c in clusters
-            ],
+            "by_cluster": [{"cluster": c, "score": by_cluster[c.code]} for c in clusters],
             "by_month": [{"period": m, "score": by_month[m]} for m in months],
             "total": total,
             "chart": chart,

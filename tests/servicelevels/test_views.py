@@ -164,9 +164,6 @@ def test_a_scorecard_cell_is_written_as_the_template_wrote_it():
     )
     all_met = views.ScoreCell(expected=2, received=2, met=2)
     assert "All met" in views._grid_row_html([all_met], datetime.date(2026, 1, 1))
-    assert views._rate_text(None) == "No returns"
-    assert views._rate_text(Decimal("100.0")) == "100%"
-    assert views._rate_text(Decimal("95.3")) == "95.3%"
 
 
 def test_the_scorecard_lists_the_providers_persistent_breaches(world, client):
